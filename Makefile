@@ -1,0 +1,49 @@
+# A newcomer's two commands: `make demo` and `make test`. Both install first; all targets are idempotent.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+STAMP := $(VENV)/.installed
+
+# llama-cpp-python compiles llama.cpp. Its -march=native build enables the AMX kernels on CPUs that
+# advertise AMX, and those crash (SIGSEGV in ggml_backend_amx_mul_mat) on the VMs we build on, so we
+# build a portable x86-64-v3 (AVX2/FMA) wheel once and keep it outside the checkout for every clone.
+LLAMA_VERSION := 0.3.36
+ARCH := $(shell uname -m)
+ifeq ($(ARCH),x86_64)
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+LLAMA_FLAVOUR := x86-64-v3
+else
+LLAMA_CMAKE_ARGS :=
+LLAMA_FLAVOUR := native-$(ARCH)
+endif
+WHEELHOUSE := $(HOME)/.cache/mediagen/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_FLAVOUR)
+LLAMA_WHEEL = $(firstword $(wildcard $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl))
+
+.PHONY: install demo test bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	test -n "$(LLAMA_WHEEL)" || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel -q --no-deps --no-cache-dir \
+		-w $(WHEELHOUSE) llama-cpp-python==$(LLAMA_VERSION)
+	$(PIP) install -q $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	$(PIP) install -q -e '.[dev]'
+	$(VENV)/bin/mediagen doctor --prepare
+	touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/mediagen build samples/issue-en.md --out out/issue-en
+	$(VENV)/bin/mediagen build samples/issue-ja.md --out out/issue-ja
+
+test: install
+	$(VENV)/bin/ruff check mediagen tests
+	$(VENV)/bin/pytest
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf out build dist *.egg-info .pytest_cache .ruff_cache

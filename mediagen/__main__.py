@@ -1,0 +1,3 @@
+from mediagen.cli import main
+
+main()

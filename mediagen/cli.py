@@ -1,0 +1,219 @@
+"""Command line: parses options and calls the pipeline. Heavy modules are imported inside commands,
+so `mediagen --help` stays fast."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from mediagen import __version__
+from mediagen.errors import EXIT_BAD_INPUT, MediagenError
+
+LANGS = ("auto", "en", "ja")
+MODES = ("summary", "verbatim")
+ASPECTS = ("16:9", "9:16", "1:1")
+
+
+def _issue_argument(func):
+    return click.argument("issue", type=click.Path(path_type=Path, dir_okay=False))(func)
+
+
+def _out_option(default_help: str):
+    return click.option(
+        "--out",
+        "-o",
+        type=click.Path(path_type=Path, file_okay=False),
+        help=f"Folder for the outputs (default: {default_help}).",
+    )
+
+
+_lang_option = click.option(
+    "--lang",
+    type=click.Choice(LANGS),
+    default="auto",
+    show_default=True,
+    help="Language of the issue: from the front matter's `lang`, else detected from the text (auto).",
+)
+_mode_option = click.option(
+    "--mode",
+    type=click.Choice(MODES),
+    default="summary",
+    show_default=True,
+    help="summary: the local LLM writes narration and slide bullets per section (checked against the "
+    "text, with an extractive fallback); verbatim: narrate the author's own prose, no LLM.",
+)
+_llm_option = click.option(
+    "--llm",
+    default="bundled",
+    show_default=True,
+    metavar="bundled|PATH.gguf",
+    help="The LLM for summary mode: the bundled Gemma 3 270M, or any GGUF file.",
+)
+_aspect_option = click.option(
+    "--aspect",
+    type=click.Choice(ASPECTS),
+    default="16:9",
+    show_default=True,
+    help="Video and slide shape: 1920×1080, 1080×1920 or 1080×1080 pixels.",
+)
+_templates_option = click.option(
+    "--templates",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder searched before the shipped templates; a file here (e.g. slides/default/style.css or "
+    "prompts/summary.en.j2) overrides the shipped file of the same name.",
+)
+_quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mediagen")
+def cli() -> None:
+    """Turn a Markdown newsletter issue into a podcast episode (MP3) and a narrated slide video (MP4)
+    with captions and a PDF deck, using only models that run on this machine.
+
+    \b
+    Typical use:
+      mediagen build issue.md                 # everything, into out/issue/
+      mediagen script issue.md -o out/issue   # only episode.yaml, to review and edit
+      mediagen render out/issue/episode.yaml  # media from the (edited) script
+
+    Set MEDIAGEN_DEBUG=1 to see tracebacks.
+    """
+
+
+@cli.command()
+@_issue_argument
+@_out_option("out/<issue name>/")
+@_lang_option
+@_mode_option
+@_llm_option
+@_aspect_option
+@_templates_option
+@_quiet_option
+def build(
+    issue: Path,
+    out: Path | None,
+    lang: str,
+    mode: str,
+    llm: str,
+    aspect: str,
+    templates: Path | None,
+    quiet: bool,
+) -> None:
+    """Build every output for ISSUE (a Markdown file): episode.mp3, episode.mp4, episode.srt/.vtt,
+    slides.pdf, episode.yaml and report.json."""
+    from mediagen import pipeline
+
+    options = pipeline.BuildOptions(
+        out=out, lang=lang, mode=mode, llm=llm, aspect=aspect, templates=templates
+    )
+    started = time.perf_counter()
+    result = pipeline.build(issue, options, _progress(quiet))
+    _summary(result, started)
+
+
+@cli.command("script")
+@_issue_argument
+@_out_option("out/<issue name>/")
+@_lang_option
+@_mode_option
+@_llm_option
+@_aspect_option
+@_templates_option
+@_quiet_option
+def script_command(
+    issue: Path,
+    out: Path | None,
+    lang: str,
+    mode: str,
+    llm: str,
+    aspect: str,
+    templates: Path | None,
+    quiet: bool,
+) -> None:
+    """Write only episode.yaml for ISSUE: what will be said and shown, to review and edit before
+    `mediagen render`."""
+    from mediagen import pipeline
+
+    options = pipeline.BuildOptions(
+        out=out, lang=lang, mode=mode, llm=llm, aspect=aspect, templates=templates
+    )
+    path = pipeline.write_script_only(issue, options, _progress(quiet))
+    click.echo(f"wrote {path}", err=True)
+
+
+@cli.command()
+@click.argument("episode", type=click.Path(path_type=Path, dir_okay=False))
+@_out_option("the folder of EPISODE")
+@_aspect_option
+@_templates_option
+@_quiet_option
+def render(episode: Path, out: Path | None, aspect: str, templates: Path | None, quiet: bool) -> None:
+    """Produce the media from EPISODE (an episode.yaml, possibly edited by hand)."""
+    from mediagen import pipeline
+
+    options = pipeline.BuildOptions(out=out, aspect=aspect, templates=templates)
+    started = time.perf_counter()
+    result = pipeline.render(episode, options, _progress(quiet))
+    _summary(result, started)
+
+
+@cli.command()
+@click.option("--prepare", is_flag=True, help="Also assemble the bundled models into the model cache.")
+def doctor(prepare: bool) -> None:
+    """Show the engines, models, ffmpeg and fonts this installation uses."""
+    from mediagen import doctor as checks
+
+    ok = checks.report(prepare=prepare, echo=click.echo)
+    if not ok:
+        raise MediagenError("some components are missing; see above")
+
+
+def _progress(quiet: bool):
+    from mediagen.progress import ConsoleProgress, SilentProgress
+
+    return SilentProgress() if quiet else ConsoleProgress()
+
+
+def _summary(result, started: float) -> None:
+    report = result.report
+    minutes, seconds = divmod(report["duration_s"], 60)
+    click.echo(
+        f"{result.out_dir}/: episode.mp3 episode.mp4 episode.srt episode.vtt slides.pdf episode.yaml "
+        f"report.json · audio {int(minutes)}:{seconds:04.1f} · built in {time.perf_counter() - started:.1f} s"
+        + (f" · {len(report['warnings'])} warnings (see report.json)" if report["warnings"] else ""),
+        err=True,
+    )
+
+
+def main() -> None:
+    """Entry point: every failure becomes one line on stderr and an exit code (1 stage, 2 input/usage)."""
+    debug = os.environ.get("MEDIAGEN_DEBUG") == "1"
+    try:
+        cli.main(prog_name="mediagen", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("mediagen: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        if debug:
+            raise
+        kind = "usage" if isinstance(exc, click.UsageError) else "error"
+        click.echo(f"mediagen: {kind}: {exc.format_message()}", err=True)
+        sys.exit(EXIT_BAD_INPUT if isinstance(exc, click.UsageError) else exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("mediagen: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        click.echo(
+            f"mediagen: internal error: {type(exc).__name__}: {message} (MEDIAGEN_DEBUG=1 shows more)",
+            err=True,
+        )
+        sys.exit(1)

@@ -1,0 +1,102 @@
+"""The Document: what the author wrote, parsed into sections of typed blocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Link:
+    text: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+    kind: Literal["paragraph"] = "paragraph"
+
+
+@dataclass(frozen=True)
+class ListItem:
+    text: str
+    children: tuple[ListItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class ListBlock:
+    items: tuple[ListItem, ...]
+    ordered: bool = False
+    kind: Literal["list"] = "list"
+
+
+@dataclass(frozen=True)
+class Quote:
+    text: str
+    kind: Literal["quote"] = "quote"
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    lang: str = ""
+    kind: Literal["code"] = "code"
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    kind: Literal["table"] = "table"
+
+
+@dataclass(frozen=True)
+class Image:
+    """A picture kept for the slides. `path` is the resolved file, confined to the issue's folder."""
+
+    path: Path
+    alt: str
+    kind: Literal["image"] = "image"
+
+
+@dataclass(frozen=True)
+class Subheading:
+    text: str
+    level: int
+    kind: Literal["subheading"] = "subheading"
+
+
+@dataclass(frozen=True)
+class Html:
+    """Raw HTML from the issue, reduced to its visible text. Neither spoken nor rendered."""
+
+    text: str
+    kind: Literal["html"] = "html"
+
+
+Block = Paragraph | ListBlock | Quote | Code | Table | Image | Subheading | Html
+
+
+@dataclass
+class Section:
+    id: str
+    title: str
+    blocks: list[Block]
+    links: list[Link]
+    source_hash: str
+
+
+@dataclass
+class Document:
+    path: Path
+    title: str
+    meta: dict[str, Any]
+    lang: str | None
+    sections: list[Section]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent

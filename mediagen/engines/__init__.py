@@ -1,0 +1,1 @@
+"""Engines (LLM, TTS) behind small base classes and a registry; heavy imports happen inside them."""

@@ -1,0 +1,78 @@
+"""What an engine is: one small base class per kind."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+
+class LLMEngine(ABC):
+    """A text-completion model. `complete` returns the raw completion of a prompt."""
+
+    name: ClassVar[str]
+
+    @property
+    @abstractmethod
+    def model_id(self) -> str:
+        """Identifies the model (name and file hash), for reports and cache keys."""
+
+    @abstractmethod
+    def complete(
+        self,
+        prompt: str,
+        *,
+        json_schema: dict | None = None,
+        max_tokens: int = 256,
+        stop: list[str] | None = None,
+    ) -> str:
+        """Greedy completion of `prompt`; with `json_schema`, the output is constrained to it."""
+
+
+class TTSEngine(ABC):
+    """A voice. `synthesize` returns mono float32 samples in [-1, 1] at `sample_rate`."""
+
+    name: ClassVar[str]
+    languages: ClassVar[frozenset[str]]
+    sample_rate: int
+
+    @property
+    @abstractmethod
+    def model_id(self) -> str:
+        """Identifies the voice model, for reports and cache keys."""
+
+    @abstractmethod
+    def synthesize(self, text: str, voice: str | None = None) -> np.ndarray:
+        """Speak one sentence of text already normalized for speech."""
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: float
+    end: float
+    probability: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    language: str
+    language_probability: float
+    words: list[Word]
+
+    @property
+    def text(self) -> str:
+        return "".join(word.text for word in self.words).strip()
+
+
+class ASREngine(ABC):
+    """A speech recognizer with word timestamps."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def transcribe(self, audio: Path | np.ndarray, lang: str | None = None) -> Transcript:
+        """Transcribe a file or 16 kHz mono float32 samples; `lang=None` detects the language."""

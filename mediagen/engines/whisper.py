@@ -1,0 +1,41 @@
+"""ASR engine: faster-whisper (CTranslate2) with the bundled tiny.en and multilingual base models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from mediagen.engines.base import ASREngine, Transcript, Word
+from mediagen.models import whisper_model_dir
+
+
+class WhisperEngine(ASREngine):
+    name = "whisper"
+
+    def __init__(self, lang: str | None = None, beam_size: int = 1) -> None:
+        from faster_whisper import WhisperModel
+
+        self.lang = lang
+        self.beam_size = beam_size
+        self._model = WhisperModel(
+            str(whisper_model_dir(lang)), device="cpu", compute_type="int8", cpu_threads=os.cpu_count() or 1
+        )
+
+    def transcribe(self, audio: Path | np.ndarray, lang: str | None = None) -> Transcript:
+        source = str(audio) if isinstance(audio, Path) else np.asarray(audio, dtype=np.float32)
+        segments, info = self._model.transcribe(
+            source,
+            language=lang or self.lang,
+            beam_size=self.beam_size,
+            word_timestamps=True,
+            vad_filter=False,
+            condition_on_previous_text=False,
+        )
+        words = [
+            Word(text=w.word, start=w.start, end=w.end, probability=w.probability)
+            for segment in segments
+            for w in segment.words or []
+        ]
+        return Transcript(language=info.language, language_probability=info.language_probability, words=words)

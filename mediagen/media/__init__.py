@@ -1,0 +1,1 @@
+"""Thin wrappers over the media binaries and formats (ffmpeg, PyAV probing, captions)."""

@@ -1,0 +1,134 @@
+"""Text normalization for speech: what the voice should say for what the author wrote.
+
+Only what the voices mangle is rewritten (measured with piper/espeak-ng and kokoro/OpenJTalk): URLs
+are dropped, ISO dates, version numbers, multipliers, currency, issue numbers and a few
+abbreviations are spelled out. Plain numbers are left to the voices, which read them well.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_MONTHS = "January February March April May June July August September October November December".split()
+_TLDS = "com|org|net|io|dev|rs|jp|co|app|ai|me|gg|fm|social|xyz|info|edu|gov|moe|so|sh|tv|uk|de|fr|nl|gr|us"
+
+_URL = re.compile(
+    rf"(?:https?|ftp|file)://\S+|www\.\S+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"
+    rf"|\b[\w-]+(?:\.[\w-]+)*\.(?:{_TLDS})\b(?:/\S*)?",
+    re.I,
+)
+_DATE_RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\s+[-–—]\s+(\d{4}-\d{2}-\d{2})")
+# Digit boundaries are spelled out: `\b` finds none between a digit and a Japanese character.
+_ISO_DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
+_VERSION = re.compile(r"(?<![\d.])(\d+(?:\.\d+){2,})(?:-([A-Za-z]+)\.?(\d+)?)?(?![\d])")
+_MULTIPLIER = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)\s?[x×](?![A-Za-z0-9])")
+_ISSUE_NUMBER = re.compile(r"#(\d+)\b")
+_HASHTAG = re.compile(r"#(?=[A-Za-z])")
+_CURRENCY = re.compile(r"([$€£¥])\s?(\d+(?:[.,]\d+)*)(\s?(?:k|m|bn|million|billion)\b)?", re.I)
+_CURRENCY_WORDS = {"$": "dollars", "€": "euros", "£": "pounds", "¥": "yen"}
+_NUMBER_RANGE = re.compile(r"(\d)\s?[–—]\s?(\d)")
+_SNAKE = re.compile(r"(?<=\w)_(?=\w)")
+_ABBREVIATIONS = {
+    r"\be\.g\.": "for example",
+    r"\bi\.e\.": "that is",
+    r"\betc\.": "et cetera",
+    r"\bvs\.?(?=\s)": "versus",
+    r"\bapprox\.": "approximately",
+    r"\bTL;DR\b:?": "In short:",
+}
+_SYMBOLS_EN = {
+    "&": " and ",
+    "→": " to ",
+    "->": " to ",
+    "=>": " to ",
+    "|": ", ",
+    "~": " about ",
+    "=": " equals ",
+}
+_SYMBOLS_JA = {
+    "&": "アンド",
+    "%": "パーセント",
+    "％": "パーセント",
+    "→": "から",
+    "|": "、",
+    "〜": "から",
+    "~": "から",
+}
+
+
+def normalize_for_speech(text: str, lang: str) -> str:
+    """The text the voice engine receives for one written sentence."""
+    text = _strip_pictographs(text)
+    text = _URL.sub(" ", text)
+    text = _DATE_RANGE.sub(r"\1 to \2" if lang == "en" else r"\1から\2", text)
+    text = _ISO_DATE.sub(_say_date_en if lang == "en" else _say_date_ja, text)
+    text = _VERSION.sub(_say_version_en if lang == "en" else _say_version_ja, text)
+    text = _SNAKE.sub(" ", text)
+    text = _normalize_ja(text) if lang == "ja" else _normalize_en(text)
+    text = re.sub(r"\s+([,.;:!?、。])", r"\1", text)
+    text = re.sub(r"([,、])\s*(?=[,、.。])", "", text)
+    return re.sub(r"\s+", " ", text).strip(" ,、")
+
+
+def _normalize_en(text: str) -> str:
+    for pattern, words in _ABBREVIATIONS.items():
+        text = re.sub(pattern, words, text, flags=re.I)
+    text = _MULTIPLIER.sub(r"\1 times", text)
+    text = _ISSUE_NUMBER.sub(r"number \1", text)
+    text = _HASHTAG.sub("", text)
+    text = _CURRENCY.sub(_say_currency, text)
+    text = _NUMBER_RANGE.sub(r"\1 to \2", text)
+    for symbol, words in _SYMBOLS_EN.items():
+        text = text.replace(symbol, words)
+    return text
+
+
+def _normalize_ja(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text) if re.search(r"[０-９Ａ-Ｚａ-ｚ]", text) else text
+    text = _MULTIPLIER.sub(r"\1倍", text)
+    text = re.sub(r"(\d)\.(\d)", r"\1点\2", text)
+    text = _ISSUE_NUMBER.sub(r"\1番", text)
+    for symbol, words in _SYMBOLS_JA.items():
+        text = text.replace(symbol, words)
+    return text
+
+
+def _strip_pictographs(text: str) -> str:
+    """Emoji and other pictographs are not spoken."""
+    return "".join(" " if unicodedata.category(ch) in ("So", "Cs", "Co") else ch for ch in text)
+
+
+def _say_date_en(match: re.Match[str]) -> str:
+    year, month, day = (int(g) for g in match.groups())
+    if not 1 <= month <= 12 or not 1 <= day <= 31:
+        return match.group(0)
+    return f"{_MONTHS[month - 1]} {day}, {year}"
+
+
+def _say_date_ja(match: re.Match[str]) -> str:
+    year, month, day = (int(g) for g in match.groups())
+    return f"{year}年{month}月{day}日"
+
+
+def _say_version_en(match: re.Match[str]) -> str:
+    spoken = " point ".join(match.group(1).split("."))
+    if match.group(2):
+        spoken += f" {match.group(2)}" + (f" {match.group(3)}" if match.group(3) else "")
+    return spoken
+
+
+def _say_version_ja(match: re.Match[str]) -> str:
+    spoken = "点".join(match.group(1).split("."))
+    if match.group(2):
+        spoken += f" {match.group(2)}" + (f" {match.group(3)}" if match.group(3) else "")
+    return spoken
+
+
+def _say_currency(match: re.Match[str]) -> str:
+    symbol, amount, scale = match.groups()
+    scale = (scale or "").strip().lower()
+    scale_word = {"k": " thousand", "m": " million", "bn": " billion"}.get(
+        scale, f" {scale}" if scale else ""
+    )
+    return f"{amount}{scale_word} {_CURRENCY_WORDS[symbol]}"

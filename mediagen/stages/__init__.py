@@ -1,0 +1,1 @@
+"""The pipeline stages, one module each: parse, script, voice, align, slides, assemble."""

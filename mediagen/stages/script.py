@@ -1,0 +1,458 @@
+"""script: Document -> Episode. What is said (narration sentences) and shown (slides), per section.
+
+`summary` mode asks the LLM for narration and bullets (few-shot prompt, JSON grammar), checks every
+item against the section, retries once with a second prompt, and otherwise falls back to a
+deterministic extractive summary, flagged in the episode. `verbatim` mode narrates the author's prose.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from mediagen.document import (
+    Code,
+    Document,
+    Image,
+    ListBlock,
+    ListItem,
+    Paragraph,
+    Quote,
+    Section,
+    Subheading,
+    Table,
+)
+from mediagen.engines.base import LLMEngine
+from mediagen.episode import Episode, EpisodeSection, Narration, Slide
+from mediagen.stages.parse import INTRO_ID, meta_value
+from mediagen.templating import Templates
+from mediagen.text import (
+    content_words,
+    ensure_sentence_end,
+    grounding,
+    split_sentences,
+    unsupported_numbers,
+    word_count,
+)
+
+Mode = Literal["summary", "verbatim"]
+FLAG_FALLBACK = "extractive-fallback"
+PROMPTS = ("prompts/summary.{lang}.j2", "prompts/summary-retry.{lang}.j2")
+MIN_GROUNDING = 0.75
+NARRATION_WORDS = (4, 40)
+BULLET_WORDS = (2, 14)
+SUMMARY_BUDGET_WORDS = 70
+PROMPT_SOURCE_CHARS = {"en": 1600, "ja": 700}
+MAX_BULLETS = 5
+LLM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "narration": {
+            "type": "array",
+            "items": {"type": "string", "maxLength": 200},
+            "minItems": 2,
+            "maxItems": 4,
+        },
+        "bullets": {
+            "type": "array",
+            "items": {"type": "string", "maxLength": 70},
+            "minItems": 3,
+            "maxItems": 5,
+        },
+    },
+    "required": ["narration", "bullets"],
+}
+_LEADING_CONNECTIVE = re.compile(
+    r"^(?:tl;dr|however|so|for example|in any case|also|then|still|finally|in short|note that)\s*[:,]\s*",
+    re.I,
+)
+_PHRASE_STARTS = frozenset(
+    "in on at for with and but or so when while by from into after before because".split()
+)
+_PARENTHETICAL = re.compile(r"\s*[(（][^()（）]*[)）]")
+
+
+@dataclass
+class ScriptReport:
+    """What the script stage decided, for report.json and the end-of-build summary."""
+
+    llm_calls: int = 0
+    fallbacks: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+
+
+def write_script(
+    doc: Document, lang: str, mode: Mode, llm: LLMEngine | None, prompts: Templates | None
+) -> tuple[Episode, ScriptReport]:
+    """Build the Episode for a document. `llm` and `prompts` are needed only in summary mode."""
+    report = ScriptReport()
+    writer = _SummaryWriter(llm, prompts, lang, report) if mode == "summary" else None
+    sections = [_intro_section(doc, lang, writer)]
+    for section in doc.sections:
+        if section.id == INTRO_ID:
+            continue
+        sections.append(_episode_section(section, doc.folder, lang, writer))
+    episode = Episode(title=doc.title, lang=lang, meta=doc.meta, sections=sections)
+    return episode, report
+
+
+def _intro_section(doc: Document, lang: str, writer: _SummaryWriter | None) -> EpisodeSection:
+    intro = next((s for s in doc.sections if s.id == INTRO_ID), None)
+    narration = [ensure_sentence_end(doc.title, lang)]
+    slides = [Slide(layout="title", title=doc.title, subtitle=_byline(doc) or None)]
+    flags: list[str] = []
+    if intro is not None:
+        said, bullets, flags = _narrate(intro, lang, writer)
+        narration += said
+        if writer is None:
+            slides += _verbatim_slides(intro, doc.title, doc.folder, lang)
+        else:
+            slides += _content_slides(intro, doc.title, bullets, doc.folder)
+    return EpisodeSection(
+        id=INTRO_ID,
+        title=doc.title,
+        source_hash=intro.source_hash if intro else None,
+        flags=flags,
+        narration=[Narration(text=text) for text in narration],
+        slides=slides,
+    )
+
+
+def _episode_section(
+    section: Section, folder: Path, lang: str, writer: _SummaryWriter | None
+) -> EpisodeSection:
+    said, bullets, flags = _narrate(section, lang, writer)
+    if writer is None:
+        slides = _verbatim_slides(section, section.title, folder, lang)
+    else:
+        slides = _content_slides(section, section.title, bullets, folder)
+    slides = slides or [Slide(title=section.title)]
+    return EpisodeSection(
+        id=section.id,
+        title=section.title,
+        source_hash=section.source_hash,
+        flags=flags,
+        narration=[Narration(text=text) for text in [ensure_sentence_end(section.title, lang), *said]],
+        slides=slides,
+    )
+
+
+def _byline(doc: Document) -> str:
+    parts = []
+    for keys in (("newsletter", "category", "series"), ("author", "authors"), ("date",)):
+        value = meta_value(doc.meta, *keys)
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        if value:
+            parts.append(str(value)[:80])
+    return " · ".join(parts)
+
+
+def _narrate(
+    section: Section, lang: str, writer: _SummaryWriter | None
+) -> tuple[list[str], list[str], list[str]]:
+    """(narration sentences, slide bullets, flags) for a section's prose."""
+    if writer is None:
+        return prose_sentences(section, lang), extractive_bullets(section, lang), []
+    return writer.summarize(section)
+
+
+# --- the author's prose, as sentences ------------------------------------------------------------
+
+
+def prose_sentences(section: Section, lang: str) -> list[str]:
+    """Every sentence the author wrote in prose, lists and quotes, in order (code and tables excluded)."""
+    sentences: list[str] = []
+    for block in section.blocks:
+        if isinstance(block, Paragraph | Quote):
+            sentences += split_sentences(block.text, lang)
+        elif isinstance(block, Subheading):
+            sentences.append(ensure_sentence_end(block.text, lang))
+        elif isinstance(block, ListBlock):
+            sentences += [
+                ensure_sentence_end(s, lang)
+                for item in _flatten(block.items)
+                for s in split_sentences(item, lang)
+            ]
+    return sentences
+
+
+def _flatten(items: tuple[ListItem, ...]) -> list[str]:
+    flat: list[str] = []
+    for item in items:
+        if item.text:
+            flat.append(item.text)
+        flat += _flatten(item.children)
+    return flat
+
+
+def _paragraph_sentences(section: Section, lang: str) -> list[str]:
+    return [
+        s for b in section.blocks if isinstance(b, Paragraph | Quote) for s in split_sentences(b.text, lang)
+    ]
+
+
+def _list_items(section: Section) -> list[str]:
+    return [text for b in section.blocks if isinstance(b, ListBlock) for text in _flatten(b.items)]
+
+
+# --- extractive summary: deterministic, grounded by construction ------------------------------------
+
+
+def key_sentences(
+    sentences: list[str], title: str, lang: str, budget_words: int = SUMMARY_BUDGET_WORDS
+) -> list[str]:
+    """The most central sentences (shared vocabulary, early position, title words), in reading order."""
+    words = [content_words(s, lang) for s in sentences]
+    frequency = Counter(w for ws in words for w in set(ws))
+    title_words = set(content_words(title, lang))
+
+    def score(index: int) -> float:
+        unique = set(words[index])
+        count = word_count(sentences[index], lang)
+        if count < 4:
+            return -1.0
+        centrality = sum(frequency[w] - 1 for w in unique) / math.sqrt(len(unique) or 1)
+        position = 1.5 if index == 0 else 1.0 / (1 + 0.15 * index)
+        title_bonus = 0.5 * len(unique & title_words)
+        length_penalty = 0.5 if count > 45 else 1.0
+        return (centrality + 1.0) * position * length_penalty + title_bonus
+
+    chosen: list[int] = []
+    used = 0
+    for index in sorted(range(len(sentences)), key=lambda i: (-score(i), i)):
+        count = word_count(sentences[index], lang)
+        if score(index) < 0 or (chosen and used + count > budget_words):
+            continue
+        chosen.append(index)
+        used += count
+        if len(chosen) == 3:
+            break
+    return [sentences[i] for i in sorted(chosen)]
+
+
+def extractive_narration(section: Section, lang: str) -> list[str]:
+    """Key sentences of the prose, then the section's list highlights."""
+    said = key_sentences(_paragraph_sentences(section, lang), section.title, lang)
+    items = _list_items(section)
+    sentence_items = [i for i in items if i.rstrip()[-1:] in ".!?。！？" or word_count(i, lang) > 12]
+    if sentence_items:
+        said += [ensure_sentence_end(s, lang) for s in key_sentences(sentence_items, section.title, lang, 50)]
+    short_items = [compress(i, lang) for i in items if i not in sentence_items][:3]
+    if short_items:
+        said.append(_highlights(short_items, lang))
+    return said
+
+
+def _highlights(items: list[str], lang: str) -> str:
+    if lang == "ja":
+        return "主な項目は、" + "、".join(items) + "です。"
+    listed = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return f"Highlights include {listed}."
+
+
+def extractive_bullets(section: Section, lang: str) -> list[str]:
+    """Up to five short bullets: list items first for list-heavy sections, else key sentences."""
+    items = [compress(i, lang) for i in _list_items(section)]
+    sentences = _paragraph_sentences(section, lang)
+    ranked = key_sentences(sentences, section.title, lang, budget_words=10_000)
+    ranked += [s for s in sentences if s not in ranked]
+    pool = items + ranked if len(items) >= len(sentences) else ranked + items
+    bullets: list[str] = []
+    for candidate in pool:
+        bullet = compress(candidate, lang)
+        if bullet and bullet.casefold() not in (b.casefold() for b in bullets):
+            bullets.append(bullet)
+        if len(bullets) == MAX_BULLETS:
+            break
+    return bullets
+
+
+def compress(sentence: str, lang: str) -> str:
+    """A slide-sized phrase from a sentence: no parentheses or lead-in, cut at a clause boundary."""
+    text = _PARENTHETICAL.sub("", sentence).strip()
+    text = _LEADING_CONNECTIVE.sub("", text).strip()
+    text = text.rstrip("。.!?！？:;")
+    if lang == "ja":
+        return _cut_japanese(text)
+    words = text.split()
+    if len(words) <= BULLET_WORDS[1]:
+        return _capitalize(text)
+    for boundary in (
+        r";\s",
+        r":\s",
+        r"\s[–—]\s",
+        r",\s",
+        r"\s(?:which|where|because|so that|resulting in)\s",
+    ):
+        for match in re.finditer(boundary, text):
+            head = text[: match.start()]
+            if 4 <= len(head.split()) <= BULLET_WORDS[1]:
+                return _capitalize(head)
+    for cut in range(BULLET_WORDS[1], 3, -1):
+        if words[cut].lower() in _PHRASE_STARTS:
+            return _capitalize(" ".join(words[:cut]).rstrip(",;:"))
+    return _capitalize(" ".join(words[: BULLET_WORDS[1] - 2]).rstrip(",;:") + "…")
+
+
+def _cut_japanese(text: str, limit: int = 32) -> str:
+    """Japanese puts the main clause last: drop leading clauses (up to a 、) before cutting the end."""
+    if len(text) <= limit:
+        return text
+    for match in re.finditer("[、，]", text):
+        rest = text[match.end() :]
+        if 8 <= len(rest) <= limit:
+            return rest
+    return text[: limit - 1] + "…"
+
+
+def _capitalize(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+# --- summary mode: the LLM, checked --------------------------------------------------------------
+
+
+class _SummaryWriter:
+    def __init__(
+        self, llm: LLMEngine | None, prompts: Templates | None, lang: str, report: ScriptReport
+    ) -> None:
+        if llm is None or prompts is None:
+            raise ValueError("summary mode needs an LLM engine and prompt templates")
+        self.llm, self.prompts, self.lang, self.report = llm, prompts, lang, report
+
+    def summarize(self, section: Section) -> tuple[list[str], list[str], list[str]]:
+        sentences = prose_sentences(section, self.lang)
+        if not sentences:
+            return [], [], []
+        source = " ".join(sentences)
+        for template in PROMPTS:
+            prompt = self.prompts.render(
+                template.format(lang=self.lang), title=section.title, text=_clip(source, self.lang)
+            ).rstrip()
+            self.report.llm_calls += 1
+            reply = self.llm.complete(prompt, json_schema=LLM_SCHEMA, max_tokens=320)
+            checked = check_llm_reply(reply, source, self.lang, enough=min(2, len(sentences)))
+            self.report.rejected += [f"{section.id}: {reason}" for reason in checked.rejected]
+            if checked.ok:
+                return checked.narration, checked.bullets, []
+        self.report.fallbacks.append(section.id)
+        return (
+            extractive_narration(section, self.lang),
+            extractive_bullets(section, self.lang),
+            [FLAG_FALLBACK],
+        )
+
+
+def _clip(text: str, lang: str) -> str:
+    limit = PROMPT_SOURCE_CHARS[lang]
+    return text if len(text) <= limit else text[:limit].rsplit(" " if lang == "en" else "。", 1)[0]
+
+
+@dataclass
+class CheckedReply:
+    narration: list[str]
+    bullets: list[str]
+    rejected: list[str]
+    ok: bool
+
+
+def check_llm_reply(reply: str, source: str, lang: str, enough: int = 2) -> CheckedReply:
+    """Keep only items that are well-formed and grounded in the source; `ok` if enough survive."""
+    try:
+        data = json.loads(reply)
+        narration, bullets = data["narration"], data["bullets"]
+        if not all(isinstance(x, str) for x in [*narration, *bullets]):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        return CheckedReply([], [], [f"reply is not the expected JSON: {reply[:60]!r}"], ok=False)
+    rejected: list[str] = []
+    kept_narration = _keep_grounded(narration, source, lang, NARRATION_WORDS, rejected)
+    kept_bullets = _keep_grounded([b.rstrip("。.") for b in bullets], source, lang, BULLET_WORDS, rejected)
+    ok = len(kept_narration) >= enough and len(kept_bullets) >= min(3, enough + 1)
+    return CheckedReply([ensure_sentence_end(s, lang) for s in kept_narration], kept_bullets, rejected, ok)
+
+
+def _keep_grounded(
+    items: list[str], source: str, lang: str, words: tuple[int, int], rejected: list[str]
+) -> list[str]:
+    kept: list[str] = []
+    for item in (i.strip() for i in items):
+        reason = _problem(item, source, lang, words, kept)
+        if reason:
+            rejected.append(f"{reason}: {item[:60]!r}")
+        else:
+            kept.append(item)
+    return kept
+
+
+def _problem(item: str, source: str, lang: str, words: tuple[int, int], kept: list[str]) -> str | None:
+    count = word_count(item, lang)
+    if not words[0] <= count <= words[1]:
+        return f"{count} words"
+    if re.search(r"https?://|www\.", item):
+        return "contains a URL"
+    invented = unsupported_numbers(item, source)
+    if invented:
+        return f"numbers not in the section ({', '.join(sorted(invented))})"
+    if grounding(item, source, lang) < MIN_GROUNDING:
+        return "not grounded in the section"
+    if any(grounding(item, other, lang) > 0.8 for other in kept):
+        return "repeats an earlier item"
+    return None
+
+
+# --- slides ------------------------------------------------------------------------------------
+
+
+def _content_slides(section: Section, title: str, bullets: list[str], folder: Path) -> list[Slide]:
+    images = [b for b in section.blocks if isinstance(b, Image)]
+    slides: list[Slide] = []
+    if bullets or images:
+        slides.append(
+            Slide(title=title, bullets=bullets, image=_relative(images[0].path, folder) if images else None)
+        )
+    slides += [Slide(title=title, image=_relative(image.path, folder)) for image in images[1:]]
+    for block in section.blocks:
+        if isinstance(block, Code):
+            slides.append(Slide(layout="code", title=title, code=block.code, code_lang=block.lang or None))
+        elif isinstance(block, Table):
+            slides.append(
+                Slide(layout="table", title=title, table=[list(block.header), *map(list, block.rows)])
+            )
+    return slides
+
+
+def _verbatim_slides(section: Section, title: str, folder: Path, lang: str) -> list[Slide]:
+    """Slides that follow the prose: one per sub-heading part, showing every list item it reads out."""
+    slides: list[Slide] = []
+    for heading, blocks in _parts(section):
+        part = Section(id=section.id, title=heading or title, blocks=blocks, links=[], source_hash="")
+        items = _list_items(part)
+        if len(items) >= len(_paragraph_sentences(part, lang)):
+            bullets = list(dict.fromkeys(compress(i, lang) for i in items if compress(i, lang)))
+        else:
+            bullets = extractive_bullets(part, lang)
+        for slide in _content_slides(part, title, bullets, folder):
+            slides.append(slide.model_copy(update={"subtitle": heading}) if heading else slide)
+    return slides
+
+
+def _parts(section: Section) -> list[tuple[str | None, list]]:
+    """The section's blocks grouped under their sub-headings (the first group has none)."""
+    parts: list[tuple[str | None, list]] = [(None, [])]
+    for block in section.blocks:
+        if isinstance(block, Subheading):
+            parts.append((block.text, []))
+        else:
+            parts[-1][1].append(block)
+    return [(heading, blocks) for heading, blocks in parts if blocks]
+
+
+def _relative(path: Path, folder: Path) -> str:
+    return path.relative_to(folder.resolve()).as_posix()

@@ -1,0 +1,259 @@
+"""slides: Episode slides -> HTML (Jinja2, sandboxed) -> slides.pdf (WeasyPrint) -> PNG frames (pypdfium2).
+
+A slide whose content does not fit its page is split into a continuation slide and the deck is laid
+out again, so nothing overflows; the returned slide list is what the deck really shows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from mediagen.confine import Refused, is_inside, resolve_reference
+from mediagen.episode import Slide
+from mediagen.errors import StageError
+from mediagen.templating import Templates
+
+THEME = "slides/default"
+DECK_TEMPLATE = f"{THEME}/deck.html.j2"
+STYLESHEET = f"{THEME}/style.css"
+ASPECTS = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080)}
+MAX_FIT_PASSES = 6
+CSS_PX_PER_PT = 96 / 72
+
+
+@dataclass
+class Deck:
+    slides: list[Slide]
+    origins: list[int]  # for each slide shown, the index of the slide it came from (splits share one)
+    pdf: bytes
+    warnings: list[str] = field(default_factory=list)
+
+
+def font_files() -> dict[str, Path]:
+    import noto_cjk_sans_jp_bold
+    import noto_cjk_sans_jp_regular
+
+    return {
+        "regular": Path(str(noto_cjk_sans_jp_regular.FONT_PATH)),
+        "bold": Path(str(noto_cjk_sans_jp_bold.FONT_PATH)),
+    }
+
+
+# Always in the deck fonts, whatever the slides say: printable ASCII, Latin-1, common punctuation, kana.
+BASE_CHARS = "".join(
+    chr(c)
+    for c in [
+        *range(0x20, 0x7F),
+        *range(0xA0, 0x180),
+        *range(0x2010, 0x2070),
+        *range(0x3000, 0x3100),
+        *range(0xFF01, 0xFF66),
+    ]
+)
+
+
+def subset_fonts(text: str, folder: Path) -> dict[str, Path]:
+    """The Noto Sans CJK JP fonts cut down to the characters the deck uses.
+
+    WeasyPrint would subset the full 16 MB fonts itself, which takes seconds per weight with
+    fontTools; cutting them to a few hundred glyphs first makes that step instant.
+    """
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    folder.mkdir(parents=True, exist_ok=True)
+    options = subset.Options(ignore_missing_glyphs=True, layout_features=["*"], name_IDs=["*"])
+    subsetted = {}
+    for weight, source in font_files().items():
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=text + BASE_CHARS)
+        font = TTFont(str(source), lazy=True)
+        subsetter.subset(font)
+        target = folder / f"deck-{weight}.otf"
+        font.save(str(target))
+        subsetted[weight] = target
+    return subsetted
+
+
+def template_names() -> list[str]:
+    return [DECK_TEMPLATE, STYLESHEET]
+
+
+def confined_fetcher(roots: list[Path], refused: list[str]):
+    """A WeasyPrint URL fetcher that serves files from `roots` only: no network, nothing elsewhere."""
+    from weasyprint.urls import URLFetcher
+
+    class ConfinedFetcher(URLFetcher):
+        def fetch(self, url: str, headers: dict | None = None):
+            parts = urlsplit(url)
+            allowed = parts.scheme == "data" or (
+                parts.scheme == "file" and is_inside(Path(url2pathname(parts.path)), roots)
+            )
+            if not allowed:
+                refused.append(url)
+                raise ValueError(f"refused to fetch {url}")
+            return super().fetch(url, headers)
+
+    return ConfinedFetcher(allowed_protocols=("file", "data"))
+
+
+def render_deck(
+    slides: list[Slide],
+    *,
+    templates: Templates,
+    issue_folder: Path | None,
+    lang: str,
+    title: str,
+    aspect: str,
+    work: Path,
+) -> Deck:
+    """Lay out the deck, splitting overflowing slides until every slide fits one page."""
+    width, height = ASPECTS[aspect]
+    warnings: list[str] = []
+    images = _resolve_images(slides, issue_folder, warnings)
+    deck_text = title + "".join(s.model_dump_json() for s in slides)
+    deck_text += "".join(templates.locate(name).read_text(encoding="utf-8") for name in template_names())
+    fonts = subset_fonts(deck_text, work / "fonts")
+    roots = [*templates.paths, work / "fonts"] + ([issue_folder] if issue_folder else [])
+    refused: list[str] = []
+    fetcher = confined_fetcher(roots, refused)
+    clipped: set[int] = set()
+    origins = list(range(len(slides)))
+    for _ in range(MAX_FIT_PASSES):
+        html = templates.render(
+            DECK_TEMPLATE,
+            slides=[_slide_context(s, images) for s in slides],
+            clipped=sorted(clipped),
+            lang=lang,
+            title=title,
+            width=width,
+            height=height,
+            orientation="portrait" if height > width else "landscape" if width > height else "square",
+            stylesheet=templates.locate(STYLESHEET).as_uri(),
+            font_regular=fonts["regular"].as_uri(),
+            font_bold=fonts["bold"].as_uri(),
+        )
+        document = _layout(html, fetcher)
+        pages = _pages_per_slide(document, len(slides))
+        if all(count == 1 for count in pages):
+            warnings += [f"slides: refused to fetch {url}" for url in dict.fromkeys(refused)]
+            return Deck(slides=slides, origins=origins, pdf=document.write_pdf(), warnings=warnings)
+        slides, origins, clipped, notes = _split_overflowing(slides, origins, pages, clipped)
+        warnings += notes
+    raise StageError("slides", "could not fit the slides on their pages")
+
+
+def _layout(html: str, fetcher: object):
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    return HTML(string=html, base_url=None, url_fetcher=fetcher).render()
+
+
+def _pages_per_slide(document, count: int) -> list[int]:
+    """How many pages each slide's box spans, from the page on which each slide's anchor first appears."""
+    first_page: dict[str, int] = {}
+    for number, page in enumerate(document.pages):
+        for anchor in page.anchors:
+            if anchor.startswith("slide-"):
+                first_page.setdefault(anchor, number)
+    starts = sorted(first_page.values())
+    if len(starts) != count:
+        raise StageError("slides", f"the deck template rendered {len(starts)} slides, expected {count}")
+    ends = [*starts[1:], len(document.pages)]
+    return [end - start for start, end in zip(starts, ends, strict=True)]
+
+
+def _split_overflowing(
+    slides: list[Slide], origins: list[int], pages: list[int], clipped: set[int]
+) -> tuple[list[Slide], list[int], set[int], list[str]]:
+    """Split every slide that spans several pages; one that cannot be split is clipped instead."""
+    result: list[Slide] = []
+    result_origins: list[int] = []
+    new_clipped: set[int] = set()
+    notes: list[str] = []
+    for index, (slide, origin, count) in enumerate(zip(slides, origins, pages, strict=True)):
+        parts = _split(slide) if count > 1 else [slide]
+        if index in clipped or (count > 1 and len(parts) == 1):
+            new_clipped.add(len(result))
+            if index not in clipped:
+                notes.append(f"slides: '{slide.title[:40]}' does not fit one page; its overflow is cut off")
+        result += parts
+        result_origins += [origin] * len(parts)
+    return result, result_origins, new_clipped, notes
+
+
+def _split(slide: Slide) -> list[Slide]:
+    """Two slides sharing one slide's content, or the slide alone if it cannot be shared."""
+    more = {"continued": True}
+    if len(slide.bullets) >= 2:
+        half = (len(slide.bullets) + 1) // 2
+        return [
+            slide.model_copy(update={"bullets": slide.bullets[:half]}),
+            slide.model_copy(update={"bullets": slide.bullets[half:], "image": None, **more}),
+        ]
+    if slide.bullets and slide.image:
+        return [slide.model_copy(update={"image": None}), slide.model_copy(update={"bullets": [], **more})]
+    if slide.code and slide.code.count("\n") >= 1:
+        lines = slide.code.split("\n")
+        half = (len(lines) + 1) // 2
+        return [
+            slide.model_copy(update={"code": "\n".join(lines[:half])}),
+            slide.model_copy(update={"code": "\n".join(lines[half:]), **more}),
+        ]
+    if slide.table and len(slide.table) >= 3:
+        header, rows = slide.table[0], slide.table[1:]
+        half = (len(rows) + 1) // 2
+        return [
+            slide.model_copy(update={"table": [header, *rows[:half]]}),
+            slide.model_copy(update={"table": [header, *rows[half:]], **more}),
+        ]
+    return [slide]
+
+
+def _resolve_images(slides: list[Slide], folder: Path | None, warnings: list[str]) -> dict[str, str]:
+    """file: URLs of the slide images that lie inside the issue's folder; others are left out."""
+    urls: dict[str, str] = {}
+    for name in {s.image for s in slides if s.image}:
+        try:
+            if folder is None:
+                raise Refused(f"{name}: the issue's folder is unknown")
+            urls[name] = resolve_reference(name, folder, [folder]).as_uri()
+        except Refused as exc:
+            warnings.append(f"slides: image refused: {exc}")
+    return urls
+
+
+def _slide_context(slide: Slide, images: dict[str, str]) -> dict[str, object]:
+    context = slide.model_dump()
+    context["image_url"] = images.get(slide.image or "")
+    return context
+
+
+def rasterize(
+    pdf: bytes, folder: Path, size: tuple[int, int], on_page: Callable[[], None] | None = None
+) -> list[Path]:
+    """One PNG per PDF page at exactly `size` pixels (CSS px are 1/96 in, PDF points 1/72 in)."""
+    import pypdfium2 as pdfium
+
+    folder.mkdir(parents=True, exist_ok=True)
+    document = pdfium.PdfDocument(pdf)
+    paths = []
+    try:
+        for number in range(len(document)):
+            image = document[number].render(scale=CSS_PX_PER_PT).to_pil().convert("RGB")
+            if image.size != size:
+                image = image.resize(size)
+            path = folder / f"slide-{number + 1:03d}.png"
+            image.save(path, compress_level=1)
+            paths.append(path)
+            if on_page:
+                on_page()
+    finally:
+        document.close()
+    return paths

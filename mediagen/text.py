@@ -1,0 +1,104 @@
+"""Language-aware text helpers shared by the stages: detection, sentences, words, numbers, grounding."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+import unicodedata
+
+_KANA_KANJI = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_JA_SENTENCE_END = "。！？!?"
+_GLUED_STOP = re.compile(r"(?<=[\w)\]])\.(?=[A-Za-z_(])")
+_STOP_PLACEHOLDER = "\ue000"
+
+STOPWORDS_EN = frozenset(
+    """
+    a an the and or but if then so of to in on at by for with from into onto over under about as is
+    are was were be been being it its this that these those there here we you they he she i our your
+    their his her my me us them will would can could should may might must do does did done has have
+    had not no yes also just than very more most much many some any all each every such only other
+    which who whom whose what when where why how up down out off again further once both few own
+    same too s t now new use using used
+    """.split()
+)
+
+
+def detect_language(text: str) -> str:
+    """'ja' when kana/kanji make up a real share of the letters, else 'en'."""
+    cjk = len(_KANA_KANJI.findall(text))
+    latin = len(_LATIN.findall(text))
+    return "ja" if cjk and cjk >= 0.2 * (cjk + latin) else "en"
+
+
+@functools.cache
+def _segmenter(lang: str):
+    import pysbd
+
+    return pysbd.Segmenter(language=lang, clean=False)
+
+
+def split_sentences(text: str, lang: str) -> list[str]:
+    """Sentences of one paragraph, trimmed; pysbd knows abbreviations, versions and Japanese stops.
+
+    A full stop glued to what follows (`a().b()`, `file.rs`) never ends a sentence.
+    """
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        return []
+    protected = _GLUED_STOP.sub(_STOP_PLACEHOLDER, text)
+    pieces = [piece.strip().replace(_STOP_PLACEHOLDER, ".") for piece in _segmenter(lang).segment(protected)]
+    return [piece for piece in pieces if any(ch.isalnum() for ch in piece)]
+
+
+def ensure_sentence_end(text: str, lang: str) -> str:
+    """Close a heading or list item with a full stop so the voice ends it like a sentence."""
+    text = text.strip()
+    if not text or text[-1] in ".!?…:;" + _JA_SENTENCE_END:
+        return text
+    return text + ("。" if lang == "ja" else ".")
+
+
+def fold(text: str) -> str:
+    """Compare-friendly form: NFKC (full-width digits and letters become ASCII), lower case."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def content_words(text: str, lang: str) -> list[str]:
+    """Words that carry meaning: English words minus stopwords; for Japanese, character bigrams."""
+    folded = fold(text)
+    if lang == "ja":
+        chars = [ch for ch in folded if ch.isalnum()]
+        return ["".join(pair) for pair in itertools.pairwise(chars)]
+    return [w for w in _WORD.findall(folded) if w not in STOPWORDS_EN and not w.isdigit()]
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers written in the text, with thousands separators removed ("1,000" == "1000")."""
+    found = set()
+    for match in _NUMBER.findall(fold(text)):
+        found.add(re.sub(r",(?=\d{3}\b)", "", match).rstrip(".,"))
+    return found
+
+
+def grounding(text: str, source: str, lang: str) -> float:
+    """Share of the text's content words that occur in the source (1.0 = every word grounded)."""
+    words = content_words(text, lang)
+    if not words:
+        return 0.0
+    source_words = set(content_words(source, lang))
+    return sum(word in source_words for word in words) / len(words)
+
+
+def unsupported_numbers(text: str, source: str) -> set[str]:
+    return numbers(text) - numbers(source)
+
+
+def word_count(text: str, lang: str) -> int:
+    """Words for English; characters / 2.5 for Japanese (roughly a word's worth of reading)."""
+    if lang == "ja":
+        return round(len([ch for ch in text if ch.isalnum()]) / 2.5)
+    return len(_WORD.findall(text))

@@ -1,0 +1,45 @@
+"""Shared fixtures. Real models run on short inputs; fakes (mediagen.engines.fake) test logic fast."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mediagen import pipeline
+from mediagen.engines.fake import FakeLLM, FakeTTS
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+CORPUS = Path(os.environ.get("MEDIAGEN_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+
+def corpus_file(name: str) -> Path:
+    path = CORPUS / name
+    if not path.is_file():
+        pytest.skip(f"real-world corpus not found at {CORPUS} (set MEDIAGEN_CORPUS)")
+    return path
+
+
+@pytest.fixture
+def fake_engines() -> tuple[pipeline.Engines, FakeLLM, FakeTTS]:
+    """Engines that record their calls: a queue-fed LLM and a tone for a voice."""
+    llm, tts = FakeLLM(), FakeTTS()
+    return pipeline.Engines(llm=lambda model: llm, tts=lambda lang: tts), llm, tts
+
+
+@pytest.fixture
+def write_issue(tmp_path: Path):
+    """Write a Markdown issue (and optional extra files) into a fresh folder; returns its path."""
+
+    def write(text: str, name: str = "issue.md", **files: bytes) -> Path:
+        folder = tmp_path / "issue"
+        folder.mkdir(exist_ok=True)
+        for filename, data in files.items():
+            (folder / filename).write_bytes(data)
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write

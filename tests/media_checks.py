@@ -1,0 +1,119 @@
+"""Checks of produced media by their properties (streams, durations, cues, pages), never by bytes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from mediagen.media.probe import probe
+
+TIMESTAMP = re.compile(r"(\d\d):(\d\d):(\d\d)[,.](\d\d\d) --> (\d\d):(\d\d):(\d\d)[,.](\d\d\d)")
+
+
+def seconds(h: str, m: str, s: str, ms: str) -> float:
+    return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+
+def read_cues(path: Path) -> list[tuple[float, float, list[str]]]:
+    """(start, end, lines) of every cue in an SRT or VTT file."""
+    cues = []
+    for block in re.split(r"\n\s*\n", path.read_text(encoding="utf-8").strip()):
+        lines = block.splitlines()
+        for index, line in enumerate(lines):
+            match = TIMESTAMP.match(line)
+            if match:
+                g = match.groups()
+                cues.append((seconds(*g[:4]), seconds(*g[4:]), lines[index + 1 :]))
+                break
+    return cues
+
+
+def assert_valid_episode(out: Path, max_line_chars: int) -> dict:
+    """Every output present and consistent; returns facts for further checks."""
+    import json
+
+    import pypdfium2
+    import yaml
+
+    for name in (
+        "episode.mp3",
+        "episode.mp4",
+        "episode.srt",
+        "episode.vtt",
+        "slides.pdf",
+        "episode.yaml",
+        "report.json",
+    ):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    report = json.loads((out / "report.json").read_text())
+    mp3, mp4 = probe(out / "episode.mp3"), probe(out / "episode.mp4")
+    video, audio = mp4.stream("video"), mp4.stream("audio")
+    assert mp3.stream("audio").codec.startswith("mp3")
+    assert video.codec == "h264" and video.pix_fmt == "yuv420p" and audio.codec == "aac"
+    assert abs(mp4.duration - mp3.duration) <= 0.1
+    assert abs(video.duration - audio.duration) <= 0.1
+    assert abs(report["duration_s"] - mp3.duration) <= 0.1
+    assert _moov_before_mdat(out / "episode.mp4")
+
+    episode = yaml.safe_load((out / "episode.yaml").read_text(encoding="utf-8"))
+    slide_count = sum(len(section["slides"]) for section in episode["sections"])
+    assert len(pypdfium2.PdfDocument(out / "slides.pdf")) == slide_count
+    assert video.frames <= slide_count + 1  # only the distinct pictures (the last listed twice)
+
+    for name in ("episode.srt", "episode.vtt"):
+        cues = read_cues(out / name)
+        assert cues, name
+        starts = [c[0] for c in cues]
+        assert starts == sorted(starts)
+        assert all(0 <= start < end <= mp3.duration + 0.05 for start, end, _ in cues)
+        assert all(
+            1 <= len(lines) <= 2 and all(len(line) <= max_line_chars for line in lines)
+            for _, _, lines in cues
+        )
+    sections = report["sections"]
+    assert [s["id"] for s in sections] == [s["id"] for s in episode["sections"]]
+    assert all(a["end_s"] == b["start_s"] for a, b in zip(sections, sections[1:], strict=False))
+    return {
+        "report": report,
+        "episode": episode,
+        "duration": mp3.duration,
+        "cues": read_cues(out / "episode.srt"),
+    }
+
+
+def _moov_before_mdat(path: Path) -> bool:
+    """+faststart: the index (moov) precedes the media data (mdat), so browsers can start playing."""
+    data = path.read_bytes()[:4_000_000]
+    moov, mdat = data.find(b"moov"), data.find(b"mdat")
+    return 0 <= moov < mdat or (moov >= 0 and mdat < 0)
+
+
+def frame_at(video: Path, t: float) -> np.ndarray:
+    """The picture shown at time t (decoded, RGB)."""
+    import av
+
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        shown = None
+        for frame in container.decode(stream):
+            if frame.time is not None and frame.time > t + 1e-3:
+                break
+            shown = frame
+        assert shown is not None
+        return shown.to_ndarray(format="rgb24")
+
+
+def audio_segment(path: Path, start: float, end: float, rate: int = 16_000) -> np.ndarray:
+    """Mono float32 samples of [start, end) of an audio file, resampled for ASR."""
+    import av
+
+    with av.open(str(path)) as container:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        chunks = []
+        for frame in container.decode(audio=0):
+            for out in resampler.resample(frame):
+                chunks.append(out.to_ndarray().reshape(-1))
+        samples = np.concatenate(chunks)
+    return samples[int(start * rate) : int(end * rate)]

@@ -1,0 +1,42 @@
+import pytest
+
+from mediagen.media.captions import NO_LINE_START, SrtWriter, VttWriter, sentence_cues, wrap
+
+LONG_EN = (
+    "When rustc needs to build a binary or a shared library, it will usually call the default linker "
+    "installed on the system to do that, which can be changed on the command line."
+)
+LONG_JA = (
+    "今週は、手元のパソコンだけで動く音声合成と、図書館の新しいサービス、そして読者からのお便りを紹介します。"
+)
+
+
+@pytest.mark.parametrize(("text", "lang", "width"), [(LONG_EN, "en", 42), (LONG_JA, "ja", 20)])
+def test_a_long_sentence_becomes_consecutive_cues_of_at_most_two_short_lines(text, lang, width):
+    cues = sentence_cues(text, 10.0, 22.0, lang)
+    assert len(cues) > 1
+    assert cues[0].start == 10.0 and cues[-1].end == 22.0
+    assert all(a.end == b.start for a, b in zip(cues, cues[1:], strict=False))
+    assert all(1 <= len(c.lines) <= 2 and all(len(line) <= width for line in c.lines) for c in cues)
+    joiner = " " if lang == "en" else ""
+    assert joiner.join(line for c in cues for line in c.lines) == text
+
+
+def test_japanese_lines_never_start_with_closing_punctuation():
+    for text in (LONG_JA, "「毎週楽しみにしています」というお便りを、東京都の読者の方からいただきました。"):
+        for cue in sentence_cues(text, 0, 5, "ja"):
+            assert all(line[0] not in NO_LINE_START for line in cue.lines), cue.lines
+
+
+def test_wrap_balances_two_lines_at_word_boundaries():
+    lines = wrap("The linkers do an important job, with concerns about stability", 42, "en")
+    assert len(lines) == 2 and abs(len(lines[0]) - len(lines[1])) < 20
+    assert " ".join(lines) == "The linkers do an important job, with concerns about stability"
+
+
+def test_srt_and_vtt_writers_follow_their_formats():
+    cues = sentence_cues("Hello <world> & friends.", 1.5, 3.25, "en")
+    srt = SrtWriter().render(cues)
+    vtt = VttWriter().render(cues)
+    assert srt.startswith("1\n00:00:01,500 --> 00:00:03,250\nHello <world> & friends.")
+    assert vtt.startswith("WEBVTT\n\n00:00:01.500 --> 00:00:03.250\nHello &lt;world&gt; &amp; friends.")

@@ -1,0 +1,44 @@
+import pytest
+
+from mediagen.speech import normalize_for_speech
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Linking is reduced 7x.", "Linking is reduced 7 times."),
+        ("Scheduled for 2025-09-18.", "Scheduled for September 18, 2025."),
+        ("Events 2026-04-15 - 2026-05-13 here.", "Events April 15, 2026 to May 13, 2026 here."),
+        ("Rust 1.90.0-beta.6 is out.", "Rust 1 point 90 point 0 beta 6 is out."),
+        ("See issues #39915 and #71515.", "See issues number 39915 and number 71515."),
+        ("It costs $8 now.", "It costs 8 dollars now."),
+        (
+            "Bigger binaries, e.g. ripgrep, vs. others.",
+            "Bigger binaries, for example ripgrep, versus others.",
+        ),
+        ("Read https://example.org/a?b=1 or www.rust-lang.org now.", "Read or now."),
+        ("Visit pquantum.dev: Post-Quantum Cryptography.", "Visit: Post-Quantum Cryptography."),
+        ("Use x86_64-unknown-linux-gnu.", "Use x86 64-unknown-linux-gnu."),
+        ("Great news 🦀🎉 today.", "Great news today."),
+        ("Pages 10–20 & more.", "Pages 10 to 20 and more."),
+    ],
+)
+def test_english_text_is_rewritten_only_where_the_voice_would_mangle_it(written, spoken):
+    assert normalize_for_speech(written, "en") == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("3.5倍速くなりました。", "3点5倍速くなりました。"),
+        ("2026-04-15に公開。", "2026年4月15日に公開。"),
+        ("成功率は９０%です。", "成功率は90パーセントです。"),
+        ("詳しくは https://example.jp/a をご覧ください。", "詳しくは をご覧ください。"),
+    ],
+)
+def test_japanese_text_is_normalized_for_the_japanese_voice(written, spoken):
+    assert normalize_for_speech(written, "ja") == spoken
+
+
+def test_a_sentence_that_is_only_a_url_says_nothing():
+    assert normalize_for_speech("https://example.org/x", "en") == ""
