@@ -242,7 +242,7 @@ def _produce(
             assemble.encode_mp4(frames, spans, wav, out_dir / "episode.mp4", work, tags)
             assemble.write_captions(cues, out_dir)
             atomic_write_bytes(out_dir / "slides.pdf", deck.pdf)
-    report = _report(episode, voiceover, run, options, tts, source_name)
+    report = _report(episode, voiceover, spans, run, options, tts, source_name)
     atomic_write_text(out_dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     return BuildResult(out_dir=out_dir, report=report)
 
@@ -255,6 +255,7 @@ def _artist(episode: Episode) -> str:
 def _report(
     episode: Episode,
     voiceover: voice.Voiceover,
+    spans: list[align.SlideSpan],
     run: _Run,
     options: BuildOptions,
     tts: TTSEngine,
@@ -279,8 +280,20 @@ def _report(
             }
             for s in voiceover.sections
         ],
-        "slides": sum(len(s.slides) for s in episode.sections),
-        "sentences": len(voiceover.sentences),
+        "slides": [
+            {"page": span.index + 1, "start_s": round(span.start, 3), "end_s": round(span.end, 3)}
+            for span in spans
+        ],
+        "sentences": [
+            {
+                "section": s.section_id,
+                "text": s.text,
+                "spoken": s.spoken,
+                "start_s": round(s.start, 3),
+                "end_s": round(s.end, 3),
+            }
+            for s in voiceover.sentences
+        ],
         "engines": {"tts": tts.model_id},
         "stages": run.stages,
         "build_s": round(time.perf_counter() - run.started, 3),

@@ -102,3 +102,22 @@ def word_count(text: str, lang: str) -> int:
     if lang == "ja":
         return round(len([ch for ch in text if ch.isalnum()]) / 2.5)
     return len(_WORD.findall(text))
+
+
+def kana_reading(text: str) -> str:
+    """Katakana reading of Japanese text (via OpenJTalk), without punctuation: homophones compare equal."""
+    import pyopenjtalk
+
+    reading = pyopenjtalk.g2p(unicodedata.normalize("NFKC", text), kana=True)
+    return "".join(ch for ch in reading if ch.isalnum() or ch == "ー")
+
+
+def character_error_rate(reference: str, hypothesis: str) -> float:
+    """Levenshtein distance between the two strings, per reference character."""
+    previous = list(range(len(hypothesis) + 1))
+    for i, ref_char in enumerate(reference, start=1):
+        current = [i]
+        for j, hyp_char in enumerate(hypothesis, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref_char != hyp_char)))
+        previous = current
+    return previous[-1] / max(1, len(reference))

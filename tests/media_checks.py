@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def assert_valid_episode(out: Path, max_line_chars: int) -> dict:
         )
     sections = report["sections"]
     assert [s["id"] for s in sections] == [s["id"] for s in episode["sections"]]
-    assert all(a["end_s"] == b["start_s"] for a, b in zip(sections, sections[1:], strict=False))
+    assert all(a["end_s"] == b["start_s"] for a, b in itertools.pairwise(sections))
     return {
         "report": report,
         "episode": episode,
@@ -117,3 +118,22 @@ def audio_segment(path: Path, start: float, end: float, rate: int = 16_000) -> n
                 chunks.append(out.to_ndarray().reshape(-1))
         samples = np.concatenate(chunks)
     return samples[int(start * rate) : int(end * rate)]
+
+
+def fonts_by_character(pdf_path: Path, page: int = 0) -> dict[str, set[str]]:
+    """For each character drawn on a PDF page, the names of the fonts that drew it."""
+    import ctypes
+
+    import pypdfium2
+    import pypdfium2.raw as pdfium_raw
+
+    textpage = pypdfium2.PdfDocument(pdf_path)[page].get_textpage()
+    found: dict[str, set[str]] = {}
+    for index in range(textpage.count_chars()):
+        name = ctypes.create_string_buffer(256)
+        flags = ctypes.c_int()
+        pdfium_raw.FPDFText_GetFontInfo(textpage.raw, index, name, 256, ctypes.byref(flags))
+        char = chr(pdfium_raw.FPDFText_GetUnicode(textpage.raw, index))
+        if not char.isspace():
+            found.setdefault(char, set()).add(name.value.decode("latin-1"))
+    return found

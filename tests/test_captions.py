@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from mediagen.media.captions import NO_LINE_START, SrtWriter, VttWriter, sentence_cues, wrap
@@ -16,7 +18,7 @@ def test_a_long_sentence_becomes_consecutive_cues_of_at_most_two_short_lines(tex
     cues = sentence_cues(text, 10.0, 22.0, lang)
     assert len(cues) > 1
     assert cues[0].start == 10.0 and cues[-1].end == 22.0
-    assert all(a.end == b.start for a, b in zip(cues, cues[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(cues))
     assert all(1 <= len(c.lines) <= 2 and all(len(line) <= width for line in c.lines) for c in cues)
     joiner = " " if lang == "en" else ""
     assert joiner.join(line for c in cues for line in c.lines) == text

@@ -66,7 +66,7 @@ def test_verbatim_mode_narrates_the_authors_sentences_in_order_without_an_llm(wr
 
 def test_a_grounded_llm_reply_is_used_for_narration_and_bullets(write_issue):
     llm = FakeLLM([GOOD_REPLY])
-    episode, report = script(write_issue, SECTION, "summary", llm)
+    episode, _report = script(write_issue, SECTION, "summary", llm)
     section = episode.sections[1]
     assert [n.text for n in section.narration][1:] == GOOD_REPLY["narration"]
     assert section.slides[0].bullets == GOOD_REPLY["bullets"]
@@ -138,7 +138,10 @@ def test_japanese_compress_keeps_the_main_clause():
 
 
 def test_code_blocks_and_tables_get_their_own_slides_and_are_not_read_out(write_issue):
-    text = "---\ntitle: Guide\n---\n\n## Setup\n\nInstall it first.\n\n```sh\nmake demo\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n"
+    text = (
+        "---\ntitle: Guide\n---\n\n## Setup\n\nInstall it first.\n\n```sh\nmake demo\n```\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n"
+    )
     episode, _ = script(write_issue, text, "verbatim")
     layouts = [s.layout for s in episode.sections[1].slides]
     assert layouts == ["bullets", "code", "table"]

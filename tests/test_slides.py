@@ -1,0 +1,127 @@
+from pathlib import Path
+
+import pypdfium2
+import pytest
+from fontTools.ttLib import TTFont
+from PIL import Image as PILImage
+
+from mediagen.episode import Slide
+from mediagen.errors import InputError
+from mediagen.stages.slides import ASPECTS, rasterize, render_deck
+from mediagen.templating import Templates, search_path
+
+SHIPPED = search_path(None)
+
+
+def render(
+    slides: list[Slide],
+    tmp_path: Path,
+    templates: Templates | None = None,
+    aspect: str = "16:9",
+    folder: Path | None = None,
+    lang: str = "en",
+):
+    return render_deck(
+        slides,
+        templates=templates or Templates(SHIPPED, autoescape=True),
+        issue_folder=folder,
+        lang=lang,
+        title="Deck",
+        aspect=aspect,
+        work=tmp_path / "work",
+    )
+
+
+def page_count(pdf: bytes) -> int:
+    return len(pypdfium2.PdfDocument(pdf))
+
+
+def test_each_slide_is_one_page_and_frames_have_the_aspect_size(tmp_path):
+    slides = [
+        Slide(layout="title", title="Hello", subtitle="World"),
+        Slide(title="A", bullets=["one", "two"]),
+    ]
+    for aspect, size in ASPECTS.items():
+        deck = render(slides, tmp_path, aspect=aspect)
+        assert page_count(deck.pdf) == 2
+        frames = rasterize(deck.pdf, tmp_path / aspect.replace(":", "x"), size)
+        assert [PILImage.open(f).size for f in frames] == [size, size]
+
+
+def test_content_that_overflows_continues_on_further_slides(tmp_path):
+    long = Slide(
+        title="Many", bullets=[f"Bullet number {n} with a few more words to wrap" for n in range(24)]
+    )
+    code = Slide(layout="code", title="Code", code="\n".join(f"line {n} = {n * n}" for n in range(80)))
+    deck = render([long, code], tmp_path)
+    assert len(deck.slides) > 2
+    assert page_count(deck.pdf) == len(deck.slides)
+    assert [s.continued for s in deck.slides].count(False) == 2
+    assert sum(len(s.bullets) for s in deck.slides) == 24
+    assert "\n".join(s.code for s in deck.slides if s.code).count("line ") == 80
+    assert deck.origins[0] == 0 and deck.origins[-1] == 1
+
+
+def test_an_unsplittable_giant_word_is_clipped_to_one_page_with_a_warning(tmp_path):
+    deck = render([Slide(title="x" * 5000)], tmp_path)
+    assert page_count(deck.pdf) == 1
+    assert any("does not fit" in w for w in deck.warnings)
+
+
+def test_japanese_text_renders_with_glyphs_from_the_bundled_font(tmp_path):
+    text = "図書館の新サービス：貸出期間は2週間です。「電子書籍」"
+    deck = render([Slide(title=text, bullets=["一度に借りられるのは5冊までです"])], tmp_path, lang="ja")
+    assert page_count(deck.pdf) == 1
+    for weight in ("regular", "bold"):
+        cmap = TTFont(tmp_path / "work" / "fonts" / f"deck-{weight}.otf").getBestCmap()
+        missing = [ch for ch in text + "一度に借りられるのは冊までです" if ord(ch) not in cmap]
+        assert not missing
+    frame = rasterize(deck.pdf, tmp_path / "ja", (1920, 1080))[0]
+    ink = PILImage.open(frame).convert("L").point(lambda v: 255 if v < 128 else 0).getbbox()
+    assert ink is not None
+
+
+def test_images_inside_the_issue_folder_are_shown_and_others_refused(tmp_path):
+    folder = tmp_path / "issue"
+    folder.mkdir()
+    PILImage.new("RGB", (400, 300), (200, 20, 20)).save(folder / "red.png")
+    deck = render(
+        [Slide(title="Pic", image="red.png"), Slide(title="Bad", image="../../etc/passwd")],
+        tmp_path,
+        folder=folder,
+    )
+    assert any("../../etc/passwd" in w for w in deck.warnings)
+    frames = rasterize(deck.pdf, tmp_path / "frames", (1920, 1080))
+    reds = [
+        sum(1 for r, g, b in PILImage.open(f).convert("RGB").get_flattened_data() if r > 180 and g < 60)
+        for f in frames
+    ]
+    assert reds[0] > 50_000 and reds[1] == 0
+
+
+def test_a_template_cannot_fetch_files_outside_the_allowed_folders(tmp_path):
+    custom = tmp_path / "custom"
+    (custom / "slides" / "default").mkdir(parents=True)
+    (custom / "slides" / "default" / "style.css").write_text(
+        "body { background: url('file:///etc/hosts'); }\n"
+        ".slide::after { content: url('http://example.org/x.png'); }\n"
+    )
+    deck = render([Slide(title="A")], tmp_path, templates=Templates(search_path(custom), autoescape=True))
+    refused = " ".join(deck.warnings)
+    assert "file:///etc/hosts" in refused and "http://example.org/x.png" in refused
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{% include '../../../../etc/passwd' %}",
+        "{% include '/etc/passwd' %}",
+    ],
+)
+def test_sandboxed_templates_refuse_escapes_with_a_template_error(tmp_path, body):
+    custom = tmp_path / "custom"
+    (custom / "slides" / "default").mkdir(parents=True)
+    (custom / "slides" / "default" / "deck.html.j2").write_text(body)
+    with pytest.raises(InputError, match="template"):
+        render([Slide(title="A")], tmp_path, templates=Templates(search_path(custom), autoescape=True))
