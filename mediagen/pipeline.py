@@ -59,9 +59,6 @@ class BuildResult:
     out_dir: Path
     report: dict[str, Any]
 
-    def output(self, name: str) -> Path:
-        return self.out_dir / name
-
 
 class _Run:
     """Book-keeping for one run: stage timings and warnings, for report.json."""
@@ -70,6 +67,7 @@ class _Run:
         self.progress = progress
         self.stages: dict[str, float] = {}
         self.warnings: list[str] = []
+        self.script: dict[str, Any] = {}
         self.started = time.perf_counter()
 
     @contextmanager
@@ -91,25 +89,25 @@ def build(
     """Markdown issue -> every output, in `options.out` (default `out/<issue name>/`)."""
     run = _Run(progress or SilentProgress())
     engines = engines or Engines()
-    out_dir = options.out or default_out_dir(issue)
-    episode, doc = _script(issue, options, run, engines)
-    episode_path = out_dir / "episode.yaml"
-    episode = set_source(episode, issue, episode_path)
+    episode, doc, episode_path = _script(issue, options, run, engines)
     return _produce(
-        episode, doc.folder, out_dir, options, run, engines, episode_path=episode_path, source_name=str(issue)
+        episode,
+        doc.folder,
+        episode_path.parent,
+        options,
+        run,
+        engines,
+        episode_path=episode_path,
+        source_name=str(issue),
     )
 
 
 def write_script_only(
     issue: Path, options: BuildOptions, progress: Progress | None = None, engines: Engines | None = None
 ) -> Path:
-    """Markdown issue -> episode.yaml only, for review before rendering."""
+    """Markdown issue -> episode.yaml only (slides already fitted to their pages), for review."""
     run = _Run(progress or SilentProgress())
-    engines = engines or Engines()
-    out_dir = options.out or default_out_dir(issue)
-    episode, doc = _script(issue, options, run, engines)
-    episode_path = out_dir / "episode.yaml"
-    episode = set_source(episode, issue, episode_path)
+    episode, doc, episode_path = _script(issue, options, run, engines or Engines())
     templates = Templates(search_path(options.templates), autoescape=True)
     with run.stage("slides"), tempfile.TemporaryDirectory(prefix="mediagen-") as work:
         deck = _render_deck(episode, doc.folder, templates, options, Path(work))
@@ -146,7 +144,10 @@ def render(
     )
 
 
-def _script(issue: Path, options: BuildOptions, run: _Run, engines: Engines) -> tuple[Episode, Document]:
+def _script(
+    issue: Path, options: BuildOptions, run: _Run, engines: Engines
+) -> tuple[Episode, Document, Path]:
+    """parse + script; returns the episode (its source recorded), the document and where episode.yaml goes."""
     with run.stage("parse"):
         doc = parse.parse_issue(issue)
         run.warnings += doc.warnings
@@ -154,9 +155,16 @@ def _script(issue: Path, options: BuildOptions, run: _Run, engines: Engines) -> 
     with run.stage("script", total=len(doc.sections)):
         llm = engines.llm(options.llm) if options.mode == "summary" else None
         prompts = Templates(search_path(options.templates), autoescape=False)
-        episode, report = script.write_script(doc, lang, options.mode, llm, prompts)
+        episode, report = script.write_script(doc, lang, options.mode, llm, prompts, run.progress.advance)
         run.warnings += [f"script: section '{s}' used the extractive fallback" for s in report.fallbacks]
-    return episode, doc
+        run.script = {
+            "llm": llm.model_id if llm else None,
+            "llm_calls": report.llm_calls,
+            "fallbacks": report.fallbacks,
+            "rejected": report.rejected,
+        }
+    episode_path = (options.out or default_out_dir(issue)) / "episode.yaml"
+    return set_source(episode, issue, episode_path), doc, episode_path
 
 
 def resolve_language(requested: str, doc: Document) -> str:
@@ -294,7 +302,8 @@ def _report(
             }
             for s in voiceover.sentences
         ],
-        "engines": {"tts": tts.model_id},
+        "engines": {"tts": tts.model_id, "llm": run.script.get("llm")},
+        "script": run.script,
         "stages": run.stages,
         "build_s": round(time.perf_counter() - run.started, 3),
         "warnings": run.warnings,

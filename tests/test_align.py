@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from mediagen.engines.fake import FakeTTS
@@ -31,7 +33,7 @@ def test_slides_cover_the_whole_audio_in_deck_order_and_change_at_sentence_start
     spans = schedule_slides(episode, voiced)
     assert [s.index for s in spans] == [0, 1, 2]
     assert spans[0].start == 0 and spans[-1].end == pytest.approx(voiced.duration)
-    assert all(a.end == b.start for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(spans))
     assert spans[0].end == voiced.sentences[1].start  # the title slide gives way when the content starts
     assert spans[2].start == voiced.sections[1].start
 

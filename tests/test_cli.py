@@ -83,3 +83,12 @@ def test_broken_front_matter_is_one_line_and_exit_code_2(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "mediagen: error: issue.md:2: front matter is not valid YAML"
     ]
+
+
+def test_script_writes_only_the_episode_for_review(tmp_path):
+    out = tmp_path / "out"
+    issue = Path(__file__).resolve().parents[1] / "samples" / "issue-en.md"
+    result = mediagen("script", str(issue), "--out", str(out), "--mode", "verbatim", "-q")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["episode.yaml"]
+    assert "wrote" in result.stderr and "Field Notes 12" in (out / "episode.yaml").read_text()

@@ -11,6 +11,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -87,16 +88,22 @@ class ScriptReport:
 
 
 def write_script(
-    doc: Document, lang: str, mode: Mode, llm: LLMEngine | None, prompts: Templates | None
+    doc: Document,
+    lang: str,
+    mode: Mode,
+    llm: LLMEngine | None,
+    prompts: Templates | None,
+    on_section: Callable[[], None] | None = None,
 ) -> tuple[Episode, ScriptReport]:
     """Build the Episode for a document. `llm` and `prompts` are needed only in summary mode."""
     report = ScriptReport()
     writer = _SummaryWriter(llm, prompts, lang, report) if mode == "summary" else None
     sections = [_intro_section(doc, lang, writer)]
     for section in doc.sections:
-        if section.id == INTRO_ID:
-            continue
-        sections.append(_episode_section(section, doc.folder, lang, writer))
+        if section.id != INTRO_ID:
+            sections.append(_episode_section(section, doc.folder, lang, writer))
+        if on_section:
+            on_section()
     episode = Episode(title=doc.title, lang=lang, meta=doc.meta, sections=sections)
     return episode, report
 
@@ -107,12 +114,9 @@ def _intro_section(doc: Document, lang: str, writer: _SummaryWriter | None) -> E
     slides = [Slide(layout="title", title=doc.title, subtitle=_byline(doc) or None)]
     flags: list[str] = []
     if intro is not None:
-        said, bullets, flags = _narrate(intro, lang, writer)
+        said, shown, flags = _said_and_shown(intro, doc.title, doc.folder, lang, writer)
         narration += said
-        if writer is None:
-            slides += _verbatim_slides(intro, doc.title, doc.folder, lang)
-        else:
-            slides += _content_slides(intro, doc.title, bullets, doc.folder)
+        slides += shown
     return EpisodeSection(
         id=INTRO_ID,
         title=doc.title,
@@ -126,19 +130,14 @@ def _intro_section(doc: Document, lang: str, writer: _SummaryWriter | None) -> E
 def _episode_section(
     section: Section, folder: Path, lang: str, writer: _SummaryWriter | None
 ) -> EpisodeSection:
-    said, bullets, flags = _narrate(section, lang, writer)
-    if writer is None:
-        slides = _verbatim_slides(section, section.title, folder, lang)
-    else:
-        slides = _content_slides(section, section.title, bullets, folder)
-    slides = slides or [Slide(title=section.title)]
+    said, slides, flags = _said_and_shown(section, section.title, folder, lang, writer)
     return EpisodeSection(
         id=section.id,
         title=section.title,
         source_hash=section.source_hash,
         flags=flags,
         narration=[Narration(text=text) for text in [ensure_sentence_end(section.title, lang), *said]],
-        slides=slides,
+        slides=slides or [Slide(title=section.title)],
     )
 
 
@@ -153,13 +152,14 @@ def _byline(doc: Document) -> str:
     return " · ".join(parts)
 
 
-def _narrate(
-    section: Section, lang: str, writer: _SummaryWriter | None
-) -> tuple[list[str], list[str], list[str]]:
-    """(narration sentences, slide bullets, flags) for a section's prose."""
+def _said_and_shown(
+    section: Section, title: str, folder: Path, lang: str, writer: _SummaryWriter | None
+) -> tuple[list[str], list[Slide], list[str]]:
+    """(narration sentences, slides, flags) for a section: the author's prose, or a checked summary."""
     if writer is None:
-        return prose_sentences(section, lang), extractive_bullets(section, lang), []
-    return writer.summarize(section)
+        return prose_sentences(section, lang), _verbatim_slides(section, title, folder, lang), []
+    said, bullets, flags = writer.summarize(section)
+    return said, _content_slides(section, title, bullets, folder), flags
 
 
 # --- the author's prose, as sentences ------------------------------------------------------------
