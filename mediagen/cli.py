@@ -86,64 +86,44 @@ def cli() -> None:
     """
 
 
+def _issue_options(func):
+    """The argument and options shared by the commands that start from a Markdown issue."""
+    for option in reversed(
+        [
+            _issue_argument,
+            _out_option("out/<issue name>/"),
+            _lang_option,
+            _mode_option,
+            _llm_option,
+            _aspect_option,
+            _templates_option,
+            _quiet_option,
+        ]
+    ):
+        func = option(func)
+    return func
+
+
 @cli.command()
-@_issue_argument
-@_out_option("out/<issue name>/")
-@_lang_option
-@_mode_option
-@_llm_option
-@_aspect_option
-@_templates_option
-@_quiet_option
-def build(
-    issue: Path,
-    out: Path | None,
-    lang: str,
-    mode: str,
-    llm: str,
-    aspect: str,
-    templates: Path | None,
-    quiet: bool,
-) -> None:
+@_issue_options
+def build(issue: Path, quiet: bool, **options: object) -> None:
     """Build every output for ISSUE (a Markdown file): episode.mp3, episode.mp4, episode.srt/.vtt,
     slides.pdf, episode.yaml and report.json."""
     from mediagen import pipeline
 
-    options = pipeline.BuildOptions(
-        out=out, lang=lang, mode=mode, llm=llm, aspect=aspect, templates=templates
-    )
     started = time.perf_counter()
-    result = pipeline.build(issue, options, _progress(quiet))
+    result = pipeline.build(issue, pipeline.BuildOptions(**options), _progress(quiet))
     _summary(result, started)
 
 
 @cli.command("script")
-@_issue_argument
-@_out_option("out/<issue name>/")
-@_lang_option
-@_mode_option
-@_llm_option
-@_aspect_option
-@_templates_option
-@_quiet_option
-def script_command(
-    issue: Path,
-    out: Path | None,
-    lang: str,
-    mode: str,
-    llm: str,
-    aspect: str,
-    templates: Path | None,
-    quiet: bool,
-) -> None:
+@_issue_options
+def script_command(issue: Path, quiet: bool, **options: object) -> None:
     """Write only episode.yaml for ISSUE: what will be said and shown, to review and edit before
     `mediagen render`."""
     from mediagen import pipeline
 
-    options = pipeline.BuildOptions(
-        out=out, lang=lang, mode=mode, llm=llm, aspect=aspect, templates=templates
-    )
-    path = pipeline.write_script_only(issue, options, _progress(quiet))
+    path = pipeline.write_script_only(issue, pipeline.BuildOptions(**options), _progress(quiet))
     click.echo(f"wrote {path}", err=True)
 
 
@@ -181,11 +161,13 @@ def _progress(quiet: bool):
 
 
 def _summary(result, started: float) -> None:
+    from mediagen.pipeline import OUTPUT_NAMES
+
     report = result.report
     minutes, seconds = divmod(report["duration_s"], 60)
     click.echo(
-        f"{result.out_dir}/: episode.mp3 episode.mp4 episode.srt episode.vtt slides.pdf episode.yaml "
-        f"report.json · audio {int(minutes)}:{seconds:04.1f} · built in {time.perf_counter() - started:.1f} s"
+        f"{result.out_dir}/: {' '.join(OUTPUT_NAMES)} · audio {int(minutes)}:{seconds:04.1f}"
+        f" · built in {time.perf_counter() - started:.1f} s"
         + (f" · {len(report['warnings'])} warnings (see report.json)" if report["warnings"] else ""),
         err=True,
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from mediagen.media.probe import probe
+from mediagen.pipeline import OUTPUT_NAMES
 
 TIMESTAMP = re.compile(r"(\d\d):(\d\d):(\d\d)[,.](\d\d\d) --> (\d\d):(\d\d):(\d\d)[,.](\d\d\d)")
 
@@ -38,15 +39,7 @@ def assert_valid_episode(out: Path, max_line_chars: int) -> dict:
     import pypdfium2
     import yaml
 
-    for name in (
-        "episode.mp3",
-        "episode.mp4",
-        "episode.srt",
-        "episode.vtt",
-        "slides.pdf",
-        "episode.yaml",
-        "report.json",
-    ):
+    for name in OUTPUT_NAMES:
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     report = json.loads((out / "report.json").read_text())
     mp3, mp4 = probe(out / "episode.mp3"), probe(out / "episode.mp4")
