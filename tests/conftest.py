@@ -12,14 +12,19 @@ from mediagen.engines.fake import FakeLLM, FakeTTS
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
-CORPUS = Path(os.environ.get("MEDIAGEN_CORPUS", ROOT.parent / "shared" / "corpus"))
+# The shared real-world corpus: beside the checkout here, wherever MEDIAGEN_CORPUS says elsewhere.
+CORPUS_PLACES = [
+    Path(p)
+    for p in (os.environ.get("MEDIAGEN_CORPUS"), ROOT.parent / "shared" / "corpus", "/work/shared/corpus")
+    if p
+]
 
 
 def corpus_file(name: str) -> Path:
-    path = CORPUS / name
-    if not path.is_file():
-        pytest.skip(f"real-world corpus not found at {CORPUS} (set MEDIAGEN_CORPUS)")
-    return path
+    for folder in CORPUS_PLACES:
+        if (folder / name).is_file():
+            return folder / name
+    pytest.skip(f"real-world corpus not found in {', '.join(map(str, CORPUS_PLACES))} (set MEDIAGEN_CORPUS)")
 
 
 @pytest.fixture
