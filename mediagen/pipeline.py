@@ -110,7 +110,7 @@ def write_script_only(
     episode, doc, episode_path = _script(issue, options, run, engines or Engines())
     templates = Templates(search_path(options.templates), autoescape=True)
     with run.stage("slides"), tempfile.TemporaryDirectory(prefix="mediagen-") as work:
-        deck = _render_deck(episode, doc.folder, templates, options, Path(work))
+        deck = _render_deck(episode, doc.folder, templates, options, Path(work).resolve())
     dump_episode(_with_slides(episode, deck), episode_path)
     return episode_path
 
@@ -223,7 +223,7 @@ def _produce(
     templates = Templates(search_path(options.templates), autoescape=True)
     size = slides.ASPECTS[options.aspect]
     with tempfile.TemporaryDirectory(prefix=".mediagen-work-", dir=out_dir) as work_name:
-        work = Path(work_name)
+        work = Path(work_name).resolve()
         with run.stage("slides"):
             deck = _render_deck(episode, folder, templates, options, work)
             run.warnings += deck.warnings

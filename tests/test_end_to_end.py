@@ -142,11 +142,12 @@ def test_editing_one_narration_sentence_changes_what_is_said(tmp_path, whisper_e
 def test_real_newsletters_build_through_the_cli(name, title, tmp_path):
     issue = corpus_file(name)
     out = tmp_path / "out"
-    result = subprocess.run(
-        [sys.executable, "-m", "mediagen", "build", str(issue), "--out", str(out)],
+    result = subprocess.run(  # a relative --out, as an author would type it
+        [sys.executable, "-m", "mediagen", "build", str(issue), "--out", "out"],
         capture_output=True,
         text=True,
         check=False,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr

@@ -13,6 +13,21 @@ from mediagen.models import bundled_gguf, file_digest
 CONTEXT_TOKENS = 2048
 
 
+_SILENT_LOG = None
+
+
+def _silence_llama_cpp() -> None:
+    """llama.cpp writes notes to stderr even with verbose=False; route them to a no-op instead."""
+    global _SILENT_LOG
+    if _SILENT_LOG is None:
+        import ctypes
+
+        import llama_cpp
+
+        _SILENT_LOG = llama_cpp.llama_log_callback(lambda level, text, user_data: None)
+        llama_cpp.llama_log_set(_SILENT_LOG, ctypes.c_void_p(0))
+
+
 class LlamaEngine(LLMEngine):
     name = "llama"
 
@@ -22,6 +37,7 @@ class LlamaEngine(LLMEngine):
             raise InputError(f"--llm {model}: no such GGUF file")
         from llama_cpp import Llama
 
+        _silence_llama_cpp()
         self.path = path
         try:
             self._llm = Llama(
