@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 from pathlib import Path
 
-from mediagen.files import atomic_path
+from mediagen.files import atomic_path, sha256_file
 
 
 def model_cache_dir() -> Path:
@@ -50,11 +49,7 @@ def file_digest(path: Path) -> str:
         memo = {}
     key = f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
     if key not in memo:
-        digest = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        memo[key] = digest.hexdigest()
+        memo[key] = sha256_file(path)
         with atomic_path(memo_path) as tmp:
             tmp.write_text(json.dumps(memo, indent=1))
     return memo[key]
