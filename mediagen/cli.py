@@ -60,6 +60,13 @@ _aspect_option = click.option(
     show_default=True,
     help="Video and slide shape: 1920×1080, 1080×1920 or 1080×1080 pixels.",
 )
+_voice_option = click.option(
+    "--voice",
+    default=None,
+    metavar="NAME|PATH.onnx",
+    help="The voice: for Japanese a Kokoro voice (jf_alpha, jf_gongitsune, jf_nezumi, jf_tebukuro, "
+    "jm_kumo; default jf_alpha), for English a Piper .onnx voice file (default: the bundled joe voice).",
+)
 _templates_option = click.option(
     "--templates",
     type=click.Path(path_type=Path, file_okay=False),
@@ -68,6 +75,25 @@ _templates_option = click.option(
     "prompts/summary.en.j2) overrides the shipped file of the same name.",
 )
 _quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress display.")
+_cache_option = click.option(
+    "--cache",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Cache folder (default: MEDIAGEN_CACHE, else `cache` in mediagen.toml, else .mediagen/cache/ "
+    "beside the issue). Only work whose inputs changed is redone.",
+)
+_rescript_option = click.option(
+    "--rescript",
+    multiple=True,
+    metavar="SECTION_ID",
+    help="Write this section's narration and slides afresh even though you edited episode.yaml "
+    "(repeatable). Other edits are kept.",
+)
+_force_option = click.option(
+    "--force",
+    is_flag=True,
+    help="Regenerate the whole episode.yaml from the Markdown, discarding edits made to it.",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -96,7 +122,11 @@ def _issue_options(func):
             _mode_option,
             _llm_option,
             _aspect_option,
+            _voice_option,
             _templates_option,
+            _cache_option,
+            _rescript_option,
+            _force_option,
             _quiet_option,
         ]
     ):
@@ -108,7 +138,11 @@ def _issue_options(func):
 @_issue_options
 def build(issue: Path, quiet: bool, **options: object) -> None:
     """Build every output for ISSUE (a Markdown file): episode.mp3, episode.mp4, episode.srt/.vtt,
-    slides.pdf, episode.yaml and report.json."""
+    slides.pdf, episode.yaml and report.json.
+
+    Work is cached: a rebuild redoes only what changed. If you edited the out folder's episode.yaml,
+    your edits are kept; use --rescript SECTION_ID to regenerate one section, or --force for all.
+    """
     from mediagen import pipeline
 
     started = time.perf_counter()
@@ -123,24 +157,103 @@ def script_command(issue: Path, quiet: bool, **options: object) -> None:
     `mediagen render`."""
     from mediagen import pipeline
 
-    path = pipeline.write_script_only(issue, pipeline.BuildOptions(**options), _progress(quiet))
-    click.echo(f"wrote {path}", err=True)
+    path, written = pipeline.write_script_only(issue, pipeline.BuildOptions(**options), _progress(quiet))
+    click.echo(f"{'wrote' if written else 'kept your edited'} {path}", err=True)
 
 
 @cli.command()
 @click.argument("episode", type=click.Path(path_type=Path, dir_okay=False))
 @_out_option("the folder of EPISODE")
 @_aspect_option
+@_voice_option
 @_templates_option
+@_cache_option
 @_quiet_option
-def render(episode: Path, out: Path | None, aspect: str, templates: Path | None, quiet: bool) -> None:
-    """Produce the media from EPISODE (an episode.yaml, possibly edited by hand)."""
+def render(episode: Path, quiet: bool, **options: object) -> None:
+    """Produce the media from EPISODE (an episode.yaml, possibly edited by hand). Only sentences and
+    slides that changed are voiced and drawn again."""
     from mediagen import pipeline
 
-    options = pipeline.BuildOptions(out=out, aspect=aspect, templates=templates)
+    options = pipeline.BuildOptions(**options)
     started = time.perf_counter()
     result = pipeline.render(episode, options, _progress(quiet))
     _summary(result, started)
+
+
+@cli.command()
+@_issue_options
+def status(issue: Path, quiet: bool, **options: object) -> None:
+    """Say, per stage and section, whether a build of ISSUE would reuse the last build's work or why
+    it would redo it (changed text, changed template, changed engine, missing output). Changes nothing."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from mediagen import pipeline
+    from mediagen.status import issue_status
+
+    table = Table("stage", "section", "state", "why", box=None, pad_edge=False)
+    for row in issue_status(issue, pipeline.BuildOptions(**options)):
+        style = {"redo": "yellow", "kept": "cyan"}.get(row.state, "green")
+        table.add_row(row.stage, row.name, f"[{style}]{row.state}[/{style}]", row.reason)
+    Console().print(table)
+
+
+@cli.group()
+def cache() -> None:
+    """Inspect and clean the cache of finished work (scripts, voiced sentences, slide pictures)."""
+
+
+_where_argument = click.argument("where", required=False, type=click.Path(path_type=Path, exists=True))
+
+
+def _open_cache(where: Path | None, folder: Path | None):
+    from mediagen import pipeline
+
+    base = where or Path.cwd()
+    return pipeline.open_cache(folder, base.parent if base.is_file() else base)
+
+
+@cache.command("info")
+@_where_argument
+@_cache_option
+def cache_info(where: Path | None, cache: Path | None) -> None:
+    """Size and entries of the cache used for WHERE (an issue file or its folder; default: here)."""
+    store = _open_cache(where, cache)
+    stats = store.info()
+    click.echo(f"cache: {store.root}")
+    for stage, entry in sorted(stats.items()):
+        click.echo(
+            f"  {stage:<8} {entry['entries']:>6} entries {entry['files']:>6} files {_size(entry['bytes'])}"
+        )
+    total = sum(entry["bytes"] for entry in stats.values())
+    click.echo(
+        f"  {'total':<8} {sum(e['entries'] for e in stats.values()):>6} entries {'':>12} {_size(total)}"
+    )
+
+
+@cache.command("prune")
+@_where_argument
+@_cache_option
+@click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
+def cache_prune(where: Path | None, cache: Path | None, dry_run: bool) -> None:
+    """Remove every cache entry that no current output uses (outputs are the out folders built with
+    this cache that still exist)."""
+    store = _open_cache(where, cache)
+    keep = store.kept_keys()
+    if dry_run:
+        unused = [path for _, key, path in store.entries() if key not in keep]
+        click.echo(f"would remove {len(unused)} files, {_size(sum(p.stat().st_size for p in unused))}")
+        return
+    removed, freed = store.prune(keep)
+    click.echo(f"removed {removed} files, {_size(freed)}; kept what {len(keep)} keys of current outputs use")
+
+
+def _size(count: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count} B"
 
 
 @cli.command()

@@ -10,11 +10,15 @@ from pathlib import Path
 from mediagen.files import atomic_path, sha256_file
 
 
+def user_cache_dir() -> Path:
+    """`$XDG_CACHE_HOME/mediagen`, usually ~/.cache/mediagen."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mediagen"
+
+
 def model_cache_dir() -> Path:
-    """`$MEDIAGEN_MODEL_CACHE`, else `$XDG_CACHE_HOME/mediagen/models` (usually ~/.cache/mediagen/models)."""
+    """`$MEDIAGEN_MODEL_CACHE`, else `~/.cache/mediagen/models`."""
     explicit = os.environ.get("MEDIAGEN_MODEL_CACHE")
-    base = Path(explicit) if explicit else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = base if explicit else base / "mediagen" / "models"
+    folder = Path(explicit) if explicit else user_cache_dir() / "models"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -1,8 +1,15 @@
-"""Wires the stages (parse, script, slides, voice, align, assemble); stages never import each other."""
+"""Wires the stages (parse, script, slides, voice, align, assemble) through the cache.
+
+Stages never import each other; `mediagen.incremental` runs each of them piece by piece through the
+cache, and this module decides what the episode is (generated, or the author's edited episode.yaml),
+where things go, and what the report and the manifest say.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import tempfile
 import time
@@ -12,28 +19,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mediagen import __version__
+from mediagen import __version__, incremental
+from mediagen.cache import Cache, default_cache_dir, load_manifest, write_manifest
+from mediagen.config import load_config
 from mediagen.document import Document
 from mediagen.engines.base import LLMEngine, TTSEngine
-from mediagen.engines.registry import get_engine
-from mediagen.episode import Episode, dump_episode, load_episode, set_source
+from mediagen.engines.registry import engine_identity, get_engine
+from mediagen.episode import Episode, EpisodeSection, dump_episode, load_episode, set_source
 from mediagen.errors import InputError
-from mediagen.files import atomic_write_bytes, atomic_write_text
+from mediagen.files import atomic_write_bytes, atomic_write_text, sha256_file
+from mediagen.models import user_cache_dir
 from mediagen.progress import Progress, SilentProgress
 from mediagen.stages import align, assemble, parse, script, slides, voice
 from mediagen.templating import Templates, search_path
 from mediagen.text import detect_language
 
 SUPPORTED_LANGS = ("en", "ja")
-OUTPUT_NAMES = (
-    "episode.mp3",
-    "episode.mp4",
-    "episode.srt",
-    "episode.vtt",
-    "slides.pdf",
-    "episode.yaml",
-    "report.json",
-)
+MEDIA_NAMES = ("episode.mp3", "episode.mp4")
+OUTPUT_NAMES = (*MEDIA_NAMES, "episode.srt", "episode.vtt", "slides.pdf", "episode.yaml", "report.json")
 
 
 @dataclass
@@ -43,15 +46,43 @@ class BuildOptions:
     mode: str = "summary"
     llm: str = "bundled"
     aspect: str = "16:9"
+    voice: str | None = None
     templates: Path | None = None
+    cache: Path | None = None
+    rescript: tuple[str, ...] = ()
+    force: bool = False
+
+
+def tts_spec(lang: str, choice: str | None) -> tuple[str, dict[str, str]]:
+    """The voice engine for a language and its options: `--voice` names a Kokoro voice for Japanese
+    (jf_alpha, jm_kumo, …) or a Piper .onnx voice file for English."""
+    name = voice.DEFAULT_TTS[lang]
+    if not choice:
+        return name, {}
+    return name, {"voice": choice} if name == "kokoro" else {"model": choice}
+
+
+def _make_tts(lang: str, choice: str | None) -> TTSEngine:
+    name, options = tts_spec(lang, choice)
+    return get_engine("tts", name, **options)
+
+
+def _tts_identity(lang: str, choice: str | None) -> str:
+    name, options = tts_spec(lang, choice)
+    return engine_identity("tts", name, **options)
 
 
 @dataclass
 class Engines:
-    """Where engines come from; tests hand in fakes, the CLI uses the registry."""
+    """Where engines come from, and who they are (for cache keys) without loading them.
+
+    Tests hand in fakes or counting wrappers; the CLI uses the registry.
+    """
 
     llm: Callable[[str], LLMEngine] = field(default=lambda model: get_engine("llm", "llama", model=model))
-    tts: Callable[[str], TTSEngine] = field(default=lambda lang: get_engine("tts", voice.DEFAULT_TTS[lang]))
+    tts: Callable[[str, str | None], TTSEngine] = field(default=lambda lang, choice: _make_tts(lang, choice))
+    llm_id: Callable[[str], str] = field(default=lambda model: engine_identity("llm", "llama", model=model))
+    tts_id: Callable[[str, str | None], str] = field(default=lambda lang, choice: _tts_identity(lang, choice))
 
 
 @dataclass
@@ -61,10 +92,12 @@ class BuildResult:
 
 
 class _Run:
-    """Book-keeping for one run: stage timings and warnings, for report.json."""
+    """Book-keeping for one run: stage timings, warnings, the cache and the work done, for the report."""
 
-    def __init__(self, progress: Progress) -> None:
+    def __init__(self, progress: Progress, cache: Cache) -> None:
         self.progress = progress
+        self.cache = cache
+        self.ledger = incremental.Ledger()
         self.stages: dict[str, float] = {}
         self.warnings: list[str] = []
         self.script: dict[str, Any] = {}
@@ -77,42 +110,66 @@ class _Run:
             yield
         self.stages[name] = round(self.stages.get(name, 0.0) + time.perf_counter() - started, 3)
 
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
 
 def default_out_dir(issue: Path) -> Path:
     stem = issue.parent.name if issue.stem.lower() in ("index", "_index", "readme") else issue.stem
     return Path("out") / (re.sub(r"[^\w.-]+", "-", stem).strip(".-") or "issue")
 
 
+def open_cache(option: Path | None, issue_folder: Path) -> Cache:
+    """`--cache`, else MEDIAGEN_CACHE or the config's `cache`, else `.mediagen/cache/` beside the issue
+    (or in the user's cache folder when the issue's folder is read-only)."""
+    chosen = option or load_config().cache
+    if chosen is None:
+        beside = default_cache_dir(issue_folder)
+        writable = os.access(beside if beside.exists() else issue_folder, os.W_OK)
+        chosen = beside if writable else user_cache_dir() / "cache"
+    return Cache(chosen.resolve())
+
+
+# --- the three entry points ------------------------------------------------------------------------
+
+
 def build(
     issue: Path, options: BuildOptions, progress: Progress | None = None, engines: Engines | None = None
 ) -> BuildResult:
     """Markdown issue -> every output, in `options.out` (default `out/<issue name>/`)."""
-    run = _Run(progress or SilentProgress())
     engines = engines or Engines()
-    episode, doc, episode_path = _script(issue, options, run, engines)
+    doc, lang, run = open_issue(issue, options, progress)
+    out_dir = options.out or default_out_dir(issue)
+    episode, write_yaml, edited = _episode_for(doc, lang, options, run, engines, out_dir)
     return _produce(
         episode,
         doc.folder,
-        episode_path.parent,
+        out_dir,
         options,
         run,
         engines,
-        episode_path=episode_path,
+        write_yaml=write_yaml,
+        edited=edited,
         source_name=str(issue),
     )
 
 
 def write_script_only(
     issue: Path, options: BuildOptions, progress: Progress | None = None, engines: Engines | None = None
-) -> Path:
-    """Markdown issue -> episode.yaml only (slides already fitted to their pages), for review."""
-    run = _Run(progress or SilentProgress())
-    episode, doc, episode_path = _script(issue, options, run, engines or Engines())
+) -> tuple[Path, bool]:
+    """Markdown issue -> episode.yaml only (slides already fitted to their pages), for review.
+    Returns its path and whether it was written (an edited one is kept, see `build`)."""
+    engines = engines or Engines()
+    doc, lang, run = open_issue(issue, options, progress)
+    out_dir = options.out or default_out_dir(issue)
+    episode, write_yaml, edited = _episode_for(doc, lang, options, run, engines, out_dir)
     templates = Templates(search_path(options.templates), autoescape=True)
-    with run.stage("slides"), tempfile.TemporaryDirectory(prefix="mediagen-") as work:
-        deck = _render_deck(episode, doc.folder, templates, options, Path(work).resolve())
-    dump_episode(_with_slides(episode, deck), episode_path)
-    return episode_path
+    with run.stage("slides"):
+        deck = _render_slides(episode, doc.folder, templates, options, run)
+    if write_yaml:
+        _write_episode(_with_slides(episode, deck.shown), out_dir, edited)
+    return out_dir / "episode.yaml", write_yaml
 
 
 def render(
@@ -122,16 +179,15 @@ def render(
     engines: Engines | None = None,
 ) -> BuildResult:
     """A (possibly edited) episode.yaml -> the media. Writes to `options.out`, default the yaml's folder."""
-    run = _Run(progress or SilentProgress())
     episode = load_episode(episode_path)
-    out_dir = options.out or episode_path.parent
     folder = episode.issue_folder(episode_path)
+    run = _Run(progress or SilentProgress(), open_cache(options.cache, folder or episode_path.parent))
     if folder is None or not folder.is_dir():
-        run.warnings.append("episode.yaml names no readable source issue; slide images are left out")
-    same_place = out_dir.resolve() == episode_path.parent.resolve()
-    target = None if same_place else out_dir / "episode.yaml"
-    if target is not None and episode.source:
-        episode = set_source(episode, (episode_path.parent / episode.source), target)
+        run.warn("episode.yaml names no readable source issue; slide images are left out")
+    out_dir = options.out or episode_path.parent
+    in_place = out_dir.resolve() == episode_path.parent.resolve()
+    if not in_place and episode.source:
+        episode = set_source(episode, episode_path.parent / episode.source, out_dir / "episode.yaml")
     return _produce(
         episode,
         folder,
@@ -139,32 +195,24 @@ def render(
         options,
         run,
         engines or Engines(),
-        episode_path=target,
+        write_yaml=not in_place,
+        edited=True,
         source_name=str(episode_path),
     )
 
 
-def _script(
-    issue: Path, options: BuildOptions, run: _Run, engines: Engines
-) -> tuple[Episode, Document, Path]:
-    """parse + script; returns the episode (its source recorded), the document and where episode.yaml goes."""
-    with run.stage("parse"):
-        doc = parse.parse_issue(issue)
-        run.warnings += doc.warnings
-    lang = resolve_language(options.lang, doc)
-    with run.stage("script", total=len(doc.sections)):
-        llm = engines.llm(options.llm) if options.mode == "summary" else None
-        prompts = Templates(search_path(options.templates), autoescape=False)
-        episode, report = script.write_script(doc, lang, options.mode, llm, prompts, run.progress.advance)
-        run.warnings += [f"script: section '{s}' used the extractive fallback" for s in report.fallbacks]
-        run.script = {
-            "llm": llm.model_id if llm else None,
-            "llm_calls": report.llm_calls,
-            "fallbacks": report.fallbacks,
-            "rejected": report.rejected,
-        }
-    episode_path = (options.out or default_out_dir(issue)) / "episode.yaml"
-    return set_source(episode, issue, episode_path), doc, episode_path
+# --- parse and script -------------------------------------------------------------------------------
+
+
+def open_issue(issue: Path, options: BuildOptions, progress: Progress | None) -> tuple[Document, str, _Run]:
+    """Parse the issue, settle its language and open its cache: what every command starts from."""
+    started = time.perf_counter()
+    doc = parse.parse_issue(issue)
+    run = _Run(progress or SilentProgress(), open_cache(options.cache, doc.folder))
+    run.stages["parse"] = round(time.perf_counter() - started, 3)
+    for warning in doc.warnings:
+        run.warn(warning)
+    return doc, resolve_language(options.lang, doc), run
 
 
 def resolve_language(requested: str, doc: Document) -> str:
@@ -175,37 +223,152 @@ def resolve_language(requested: str, doc: Document) -> str:
         if code not in SUPPORTED_LANGS:
             raise InputError(f"{doc.path.name}: language '{doc.lang}' is not supported (en or ja)")
         return code
-    sample = (
-        " ".join(getattr(block, "text", "") for section in doc.sections for block in section.blocks)
-        or doc.title
-    )
+    sample = " ".join(getattr(b, "text", "") for s in doc.sections for b in s.blocks) or doc.title
     return detect_language(sample)
 
 
-def _render_deck(
-    episode: Episode, folder: Path | None, templates: Templates, options: BuildOptions, work: Path
-) -> slides.Deck:
-    deck_slides = [slide for section in episode.sections for slide in section.slides]
-    return slides.render_deck(
-        deck_slides,
-        templates=templates,
-        issue_folder=folder,
-        lang=episode.lang,
+def edited_episode(out_dir: Path) -> Episode | None:
+    """The out folder's episode.yaml if the author changed it since mediagen wrote it (validated; a bad
+    edit stops the build with `episode.yaml:LINE: …` before anything is written)."""
+    path = out_dir / "episode.yaml"
+    if not path.is_file():
+        return None
+    record = (load_manifest(out_dir) or {}).get("episode", {})
+    if record.get("sha256") == sha256_file(path) and not record.get("edited"):
+        return None
+    return load_episode(path)
+
+
+def _episode_for(
+    doc: Document, lang: str, options: BuildOptions, run: _Run, engines: Engines, out_dir: Path
+) -> tuple[Episode, bool, bool]:
+    """(episode, whether to write episode.yaml, whether it holds the author's edits)."""
+    kept = None if options.force else edited_episode(out_dir)
+    units = script.script_units(doc)
+    unknown = set(options.rescript) - {u.id for u in units}
+    if unknown:
+        known = ", ".join(u.id for u in units)
+        raise InputError(f"--rescript {', '.join(sorted(unknown))}: no such section (sections: {known})")
+    kept_ids = {s.id for s in kept.sections} if kept else set()
+    todo = [u for u in units if u.id not in kept_ids or u.id in options.rescript]
+    generated = _script_units(doc, lang, options, run, engines, todo)
+    if kept is None:
+        episode = Episode(
+            title=doc.title, lang=lang, meta=doc.meta, sections=[generated[u.id] for u in units]
+        )
+        return set_source(episode, doc.path, out_dir / "episode.yaml"), True, False
+    merged = _merge_edits(kept, generated, units, doc, run)
+    return merged, bool(generated), True
+
+
+def _script_units(
+    doc: Document,
+    lang: str,
+    options: BuildOptions,
+    run: _Run,
+    engines: Engines,
+    units: list[script.ScriptUnit],
+) -> dict[str, EpisodeSection]:
+    summary = options.mode == "summary"
+    prompts = Templates(search_path(options.templates), autoescape=False)
+    prompt_names = [name.format(lang=lang) for name in script.PROMPTS]
+    scripter = script.Scripter(doc, lang, options.mode, lambda: engines.llm(options.llm), prompts)
+    llm_id = engines.llm_id(options.llm) if summary else ""
+    fingerprint = prompts.fingerprint(prompt_names) if summary else ""
+    report = script.ScriptReport()
+    sections: dict[str, EpisodeSection] = {}
+    with run.stage("script", total=len(units)):
+        for unit in units:
+            work = incremental.script_work(doc, unit, lang, options.mode, fingerprint, llm_id)
+            section, unit_report = incremental.script_section(work, unit, scripter, run.cache, run.ledger)
+            sections[unit.id] = section
+            report.add(unit_report)
+            run.progress.advance()
+    for section_id in report.fallbacks:
+        run.warn(f"script: section '{section_id}' used the extractive fallback")
+    run.script = {
+        "llm": llm_id or None,
+        "llm_calls": report.llm_calls,
+        "fallbacks": report.fallbacks,
+        "rejected": report.rejected,
+    }
+    return sections
+
+
+def _merge_edits(
+    kept: Episode,
+    generated: dict[str, EpisodeSection],
+    units: list[script.ScriptUnit],
+    doc: Document,
+    run: _Run,
+) -> Episode:
+    """The author's edited episode, with the sections asked for (--rescript) or new in the Markdown
+    written afresh; everything else stays exactly as the author left it."""
+    sections = [generated.get(s.id, s) for s in kept.sections]
+    current = {u.id: u.section.source_hash if u.section else None for u in units}
+    for section in kept.sections:
+        if section.id not in current:
+            run.warn(f"section '{section.id}' is not in the Markdown; kept from your episode.yaml")
+        elif section.id not in generated and section.source_hash != current[section.id]:
+            run.warn(
+                f"section '{section.id}' changed in the Markdown; kept your edited episode.yaml "
+                f"(mediagen build --rescript {section.id} regenerates it)"
+            )
+    ids = [s.id for s in sections]
+    for position, unit in enumerate(units):
+        if unit.id in ids:
+            continue
+        before = next((u.id for u in reversed(units[:position]) if u.id in ids), None)
+        at = ids.index(before) + 1 if before else 0
+        sections.insert(at, generated[unit.id])
+        ids.insert(at, unit.id)
+        run.warn(f"section '{unit.id}' is new in the Markdown; added to your edited episode.yaml")
+    return kept.model_copy(update={"sections": sections, "title": kept.title or doc.title})
+
+
+# --- slides, voice, align, assemble --------------------------------------------------------------------
+
+
+def _render_slides(
+    episode: Episode, folder: Path | None, templates: Templates, options: BuildOptions, run: _Run
+) -> incremental.DeckParts:
+    deck = incremental.render_slides(
+        [
+            (f"{section.id}/{n}", slide)
+            for section in episode.sections
+            for n, slide in enumerate(section.slides)
+        ],
         title=episode.title,
+        lang=episode.lang,
         aspect=options.aspect,
-        work=work,
+        folder=folder,
+        templates=templates,
+        cache=run.cache,
+        ledger=run.ledger,
     )
+    for warning in deck.warnings:
+        run.warn(warning)
+    return deck
 
 
-def _with_slides(episode: Episode, deck: slides.Deck) -> Episode:
-    """The episode with each section's slides replaced by what the deck shows for them."""
+def _with_slides(episode: Episode, shown: list[list[slides.Slide]]) -> Episode:
+    """The episode with each slide replaced by what the deck shows for it (continuations included)."""
     sections, first = [], 0
     for section in episode.sections:
-        own = range(first, first + len(section.slides))
-        shown = [slide for slide, origin in zip(deck.slides, deck.origins, strict=True) if origin in own]
-        sections.append(section.model_copy(update={"slides": shown}))
-        first += len(section.slides)
+        count = len(section.slides)
+        fitted = [slide for group in shown[first : first + count] for slide in group]
+        sections.append(section.model_copy(update={"slides": fitted}))
+        first += count
     return episode.model_copy(update={"sections": sections})
+
+
+def _write_episode(episode: Episode, out_dir: Path, edited: bool) -> None:
+    """Write episode.yaml and remember, at once, what was written: a later change is the author's."""
+    path = out_dir / "episode.yaml"
+    dump_episode(episode, path)
+    manifest = load_manifest(out_dir) or {}
+    manifest["episode"] = {"sha256": sha256_file(path), "edited": edited}
+    write_manifest(out_dir, manifest)
 
 
 def _produce(
@@ -216,43 +379,96 @@ def _produce(
     run: _Run,
     engines: Engines,
     *,
-    episode_path: Path | None,
+    write_yaml: bool,
+    edited: bool,
     source_name: str,
 ) -> BuildResult:
+    tts_id = engines.tts_id(episode.lang, options.voice)  # a bad --voice stops the build here
     out_dir.mkdir(parents=True, exist_ok=True)
     templates = Templates(search_path(options.templates), autoescape=True)
-    size = slides.ASPECTS[options.aspect]
-    with tempfile.TemporaryDirectory(prefix=".mediagen-work-", dir=out_dir) as work_name:
-        work = Path(work_name).resolve()
-        with run.stage("slides"):
-            deck = _render_deck(episode, folder, templates, options, work)
-            run.warnings += deck.warnings
-            fitted = _with_slides(episode, deck)
-            if fitted != episode and episode_path is None:
-                run.warnings.append(
-                    "slides: some slides were split to fit their pages (episode.yaml left as is)"
-                )
-            episode = fitted
-            if episode_path is not None:
-                dump_episode(episode, episode_path)
-            frames = slides.rasterize(deck.pdf, work / "frames", size)
-        with run.stage("voice", total=sum(len(s.narration) for s in episode.sections)):
-            tts = engines.tts(episode.lang)
-            voiceover = voice.voice_episode(episode, tts, on_sentence=run.progress.advance)
-        with run.stage("align"):
-            spans = align.schedule_slides(episode, voiceover)
-            cues = align.caption_cues(voiceover, episode.lang)
-        with run.stage("assemble"):
-            wav = work / "narration.wav"
-            assemble.write_wav(voiceover, wav)
-            tags = {"title": episode.title, "artist": _artist(episode), "language": episode.lang}
-            assemble.encode_mp3(wav, out_dir / "episode.mp3", tags)
-            assemble.encode_mp4(frames, spans, wav, out_dir / "episode.mp4", work, tags)
-            assemble.write_captions(cues, out_dir)
-            atomic_write_bytes(out_dir / "slides.pdf", deck.pdf)
-    report = _report(episode, voiceover, spans, run, options, tts, source_name)
+    with run.stage("slides"):
+        deck = _render_slides(episode, folder, templates, options, run)
+        fitted = _with_slides(episode, deck.shown)
+        if fitted != episode and not write_yaml:
+            run.warn("slides: some slides were split to fit their pages (episode.yaml left as is)")
+        episode = fitted
+        if write_yaml:
+            _write_episode(episode, out_dir, edited)
+    with run.stage("voice", total=sum(len(s.narration) for s in episode.sections)):
+        lines = voice.lines_to_voice(episode)
+        tts: list[TTSEngine] = []
+
+        def engine() -> TTSEngine:
+            if not tts:
+                tts.append(engines.tts(episode.lang, options.voice))
+            return tts[0]
+
+        clips, rate = incremental.voice_lines(
+            lines, episode.lang, tts_id, engine, run.cache, run.ledger, run.progress.advance
+        )
+        voiceover = voice.lay_out(episode, lines, clips, rate or assemble.OUTPUT_SAMPLE_RATE)
+    with run.stage("align"):
+        spans = align.schedule_slides(episode, voiceover)
+        cues = align.caption_cues(voiceover, episode.lang)
+    with run.stage("assemble"):
+        mux_key = _assemble(episode, voiceover, deck, spans, out_dir, run)
+        assemble.write_captions(cues, out_dir)
+        atomic_write_bytes(out_dir / "slides.pdf", slides.merge_pdfs(deck.pdfs))
+    report = _report(episode, voiceover, spans, run, options, tts_id, source_name)
     atomic_write_text(out_dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    _finish_manifest(out_dir, run, mux_key, source_name)
     return BuildResult(out_dir=out_dir, report=report)
+
+
+def _assemble(
+    episode: Episode,
+    voiceover: voice.Voiceover,
+    deck: incremental.DeckParts,
+    spans: list[align.SlideSpan],
+    out_dir: Path,
+    run: _Run,
+) -> str:
+    """Encode episode.mp3 and episode.mp4 unless the folder already holds them for these exact inputs."""
+    tags = {"title": episode.title, "artist": _artist(episode), "language": episode.lang}
+    pictures = [(deck.frames[s.index].name, round(s.start, 3), round(s.end, 3)) for s in spans]
+    work = incremental.Work(
+        "mux",
+        "episode",
+        {
+            "audio": hashlib.sha256(voiceover.samples.tobytes()).hexdigest()[:20],
+            "rate": str(voiceover.sample_rate),
+            "video": incremental.digest(json.dumps(pictures)),
+            "tags": incremental.digest(json.dumps(tags, sort_keys=True)),
+        },
+    )
+    run.ledger.add(work)
+    recorded = (load_manifest(out_dir) or {}).get("mux", {})
+    sizes = {name: (out_dir / name).stat().st_size for name in MEDIA_NAMES if (out_dir / name).is_file()}
+    if recorded.get("key") == work.key and recorded.get("sizes") == sizes:
+        run.cache.hit("mux", work.key)
+        return work.key
+    run.cache.miss("mux", work.key)
+    with tempfile.TemporaryDirectory(prefix=".mediagen-work-", dir=out_dir) as work_dir:
+        scratch = Path(work_dir).resolve()
+        wav = scratch / "narration.wav"
+        assemble.write_wav(voiceover, wav)
+        assemble.encode_mp3(wav, out_dir / "episode.mp3", tags)
+        assemble.encode_mp4(deck.frames, spans, wav, out_dir / "episode.mp4", scratch, tags)
+    return work.key
+
+
+def _finish_manifest(out_dir: Path, run: _Run, mux_key: str, source_name: str) -> None:
+    manifest = load_manifest(out_dir) or {}
+    manifest |= {
+        "mediagen": __version__,
+        "source": source_name,
+        "cache": str(run.cache.root),
+        "works": run.ledger.as_manifest(),
+        "keys": sorted(run.ledger.keys()),
+        "mux": {"key": mux_key, "sizes": {n: (out_dir / n).stat().st_size for n in MEDIA_NAMES}},
+    }
+    write_manifest(out_dir, manifest)
+    run.cache.register_output(out_dir)
 
 
 def _artist(episode: Episode) -> str:
@@ -266,7 +482,7 @@ def _report(
     spans: list[align.SlideSpan],
     run: _Run,
     options: BuildOptions,
-    tts: TTSEngine,
+    tts_id: str,
     source_name: str,
 ) -> dict[str, Any]:
     flags = {s.id: s.flags for s in episode.sections}
@@ -302,9 +518,10 @@ def _report(
             }
             for s in voiceover.sentences
         ],
-        "engines": {"tts": tts.model_id, "llm": run.script.get("llm")},
+        "engines": {"tts": tts_id, "llm": run.script.get("llm")},
         "script": run.script,
         "stages": run.stages,
+        "cache": {"folder": str(run.cache.root), **run.cache.usage.as_report()},
         "build_s": round(time.perf_counter() - run.started, 3),
         "warnings": run.warnings,
     }

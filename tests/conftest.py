@@ -27,11 +27,25 @@ def corpus_file(name: str) -> Path:
     pytest.skip(f"real-world corpus not found in {', '.join(map(str, CORPUS_PLACES))} (set MEDIAGEN_CORPUS)")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def session_cache(tmp_path_factory) -> Path:
+    """Builds in tests (and the CLI they start) cache into a temporary folder, never beside the samples."""
+    folder = tmp_path_factory.mktemp("mediagen-cache")
+    os.environ["MEDIAGEN_CACHE"] = str(folder)
+    return folder
+
+
 @pytest.fixture
 def fake_engines() -> tuple[pipeline.Engines, FakeLLM, FakeTTS]:
     """Engines that record their calls: a queue-fed LLM and a tone for a voice."""
     llm, tts = FakeLLM(), FakeTTS()
-    return pipeline.Engines(llm=lambda model: llm, tts=lambda lang: tts), llm, tts
+    engines = pipeline.Engines(
+        llm=lambda model: llm,
+        tts=lambda lang: tts,
+        llm_id=lambda model: llm.model_id,
+        tts_id=lambda lang: tts.model_id,
+    )
+    return engines, llm, tts
 
 
 @pytest.fixture

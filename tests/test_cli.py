@@ -90,5 +90,5 @@ def test_script_writes_only_the_episode_for_review(tmp_path):
     issue = Path(__file__).resolve().parents[1] / "samples" / "issue-en.md"
     result = mediagen("script", str(issue), "--out", str(out), "--mode", "verbatim", "-q")
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["episode.yaml"]
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["episode.yaml"]
     assert "wrote" in result.stderr and "Field Notes 12" in (out / "episode.yaml").read_text()

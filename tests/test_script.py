@@ -46,7 +46,7 @@ def prompts() -> Templates:
 
 def script(write_issue, text: str, mode: str, llm: FakeLLM | None = None):
     doc = parse_issue(write_issue(text))
-    return write_script(doc, "en", mode, llm, prompts() if llm else None)
+    return write_script(doc, "en", mode, (lambda: llm) if llm else None, prompts() if llm else None)
 
 
 def test_verbatim_mode_narrates_the_authors_sentences_in_order_without_an_llm(write_issue):

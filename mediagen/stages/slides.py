@@ -6,8 +6,8 @@ out again, so nothing overflows; the returned slide list is what the deck really
 
 from __future__ import annotations
 
+import io
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -31,7 +31,11 @@ class Deck:
     slides: list[Slide]
     origins: list[int]  # for each slide shown, the index of the slide it came from (splits share one)
     pdf: bytes
-    warnings: list[str] = field(default_factory=list)
+    notes: list[list[str]]  # per input slide: what went wrong with it (refused image, cut overflow)
+    warnings: list[str] = field(default_factory=list)  # about the whole deck (refused template fetches)
+
+    def pages_per_input(self) -> list[int]:
+        return [self.origins.count(origin) for origin in range(len(self.notes))]
 
 
 def font_files() -> dict[str, Path]:
@@ -57,8 +61,17 @@ BASE_CHARS = "".join(
 )
 
 
-def subset_fonts(text: str, folder: Path) -> dict[str, Path]:
-    """The Noto Sans CJK JP fonts cut down to the characters the deck uses.
+def font_identity() -> str:
+    """The deck fonts' packages and versions (part of every slide's cache key)."""
+    from importlib.metadata import version
+
+    return ",".join(
+        f"{name}={version(name)}" for name in ("noto-cjk-sans-jp-regular", "noto-cjk-sans-jp-bold")
+    )
+
+
+def subset_fonts(charset: str) -> dict[str, bytes]:
+    """The Noto Sans CJK JP fonts (OpenType data) cut down to the characters in `charset`.
 
     WeasyPrint would subset the full 16 MB fonts itself, which takes seconds per weight with
     fontTools; cutting them to a few hundred glyphs first makes that step instant.
@@ -66,17 +79,16 @@ def subset_fonts(text: str, folder: Path) -> dict[str, Path]:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
-    folder.mkdir(parents=True, exist_ok=True)
     options = subset.Options(ignore_missing_glyphs=True, layout_features=["*"], name_IDs=["*"])
     subsetted = {}
     for weight, source in font_files().items():
         subsetter = subset.Subsetter(options)
-        subsetter.populate(text=text + BASE_CHARS)
+        subsetter.populate(text=charset)
         font = TTFont(str(source), lazy=True)
         subsetter.subset(font)
-        target = folder / f"deck-{weight}.otf"
-        font.save(str(target))
-        subsetted[weight] = target
+        buffer = io.BytesIO()
+        font.save(buffer)
+        subsetted[weight] = buffer.getvalue()
     return subsetted
 
 
@@ -102,6 +114,12 @@ def confined_fetcher(roots: list[Path], refused: list[str]):
     return ConfinedFetcher(allowed_protocols=("file", "data"))
 
 
+def deck_text(slides: list[Slide], title: str, templates: Templates) -> str:
+    """Every character the deck may draw: the slides, the title and the templates' own text."""
+    text = title + "".join(s.model_dump_json() for s in slides)
+    return text + "".join(templates.locate(name).read_text(encoding="utf-8") for name in template_names())
+
+
 def render_deck(
     slides: list[Slide],
     *,
@@ -110,16 +128,13 @@ def render_deck(
     lang: str,
     title: str,
     aspect: str,
-    work: Path,
+    fonts: dict[str, Path],
 ) -> Deck:
-    """Lay out the deck, splitting overflowing slides until every slide fits one page."""
+    """Lay out the slides, splitting overflowing ones until every slide fits one page."""
     width, height = ASPECTS[aspect]
-    warnings: list[str] = []
-    images = _resolve_images(slides, issue_folder, warnings)
-    deck_text = title + "".join(s.model_dump_json() for s in slides)
-    deck_text += "".join(templates.locate(name).read_text(encoding="utf-8") for name in template_names())
-    fonts = subset_fonts(deck_text, work / "fonts")
-    roots = [*templates.paths, work / "fonts"] + ([issue_folder] if issue_folder else [])
+    notes: list[list[str]] = [[] for _ in slides]
+    images = _resolve_images(slides, issue_folder, notes)
+    roots = [*templates.paths, *{p.parent for p in fonts.values()}] + ([issue_folder] if issue_folder else [])
     refused: list[str] = []
     fetcher = confined_fetcher(roots, refused)
     clipped: set[int] = set()
@@ -141,10 +156,9 @@ def render_deck(
         document = _layout(html, fetcher)
         pages = _pages_per_slide(document, len(slides))
         if all(count == 1 for count in pages):
-            warnings += [f"slides: refused to fetch {url}" for url in dict.fromkeys(refused)]
-            return Deck(slides=slides, origins=origins, pdf=document.write_pdf(), warnings=warnings)
-        slides, origins, clipped, notes = _split_overflowing(slides, origins, pages, clipped)
-        warnings += notes
+            warnings = [f"slides: refused to fetch {url}" for url in dict.fromkeys(refused)]
+            return Deck(slides, origins, document.write_pdf(), notes, warnings)
+        slides, origins, clipped = _split_overflowing(slides, origins, pages, clipped, notes)
     raise StageError("slides", "could not fit the slides on their pages")
 
 
@@ -170,22 +184,23 @@ def _pages_per_slide(document, count: int) -> list[int]:
 
 
 def _split_overflowing(
-    slides: list[Slide], origins: list[int], pages: list[int], clipped: set[int]
-) -> tuple[list[Slide], list[int], set[int], list[str]]:
+    slides: list[Slide], origins: list[int], pages: list[int], clipped: set[int], notes: list[list[str]]
+) -> tuple[list[Slide], list[int], set[int]]:
     """Split every slide that spans several pages; one that cannot be split is clipped instead."""
     result: list[Slide] = []
     result_origins: list[int] = []
     new_clipped: set[int] = set()
-    notes: list[str] = []
     for index, (slide, origin, count) in enumerate(zip(slides, origins, pages, strict=True)):
         parts = _split(slide) if count > 1 else [slide]
         if index in clipped or (count > 1 and len(parts) == 1):
             new_clipped.add(len(result))
             if index not in clipped:
-                notes.append(f"slides: '{slide.title[:40]}' does not fit one page; its overflow is cut off")
+                notes[origin].append(
+                    f"slides: '{slide.title[:40]}' does not fit one page; its overflow is cut off"
+                )
         result += parts
         result_origins += [origin] * len(parts)
-    return result, result_origins, new_clipped, notes
+    return result, result_origins, new_clipped
 
 
 def _split(slide: Slide) -> list[Slide]:
@@ -216,17 +231,24 @@ def _split(slide: Slide) -> list[Slide]:
     return [slide]
 
 
-def _resolve_images(slides: list[Slide], folder: Path | None, warnings: list[str]) -> dict[str, str]:
+def _resolve_images(slides: list[Slide], folder: Path | None, notes: list[list[str]]) -> dict[str, str]:
     """file: URLs of the slide images that lie inside the issue's folder; others are left out."""
     urls: dict[str, str] = {}
-    for name in {s.image for s in slides if s.image}:
+    for index, slide in enumerate(slides):
+        if not slide.image or slide.image in urls:
+            continue
         try:
-            if folder is None:
-                raise Refused(f"{name}: the issue's folder is unknown")
-            urls[name] = resolve_reference(name, folder, [folder]).as_uri()
+            urls[slide.image] = image_path(slide.image, folder).as_uri()
         except Refused as exc:
-            warnings.append(f"slides: image refused: {exc}")
+            notes[index].append(f"slides: image refused: {exc}")
     return urls
+
+
+def image_path(name: str, folder: Path | None) -> Path:
+    """The file a slide's image names, confined to the issue's folder (raises Refused otherwise)."""
+    if folder is None:
+        raise Refused(f"{name}: the issue's folder is unknown")
+    return resolve_reference(name, folder, [folder])
 
 
 def _slide_context(slide: Slide, images: dict[str, str]) -> dict[str, object]:
@@ -235,25 +257,46 @@ def _slide_context(slide: Slide, images: dict[str, str]) -> dict[str, object]:
     return context
 
 
-def rasterize(
-    pdf: bytes, folder: Path, size: tuple[int, int], on_page: Callable[[], None] | None = None
-) -> list[Path]:
-    """One PNG per PDF page at exactly `size` pixels (CSS px are 1/96 in, PDF points 1/72 in)."""
+def split_pdf(pdf: bytes, counts: list[int]) -> list[bytes]:
+    """Cut a PDF into consecutive documents of `counts` pages each."""
     import pypdfium2 as pdfium
 
-    folder.mkdir(parents=True, exist_ok=True)
+    source = pdfium.PdfDocument(pdf)
+    parts, first = [], 0
+    for count in counts:
+        part = pdfium.PdfDocument.new()
+        part.import_pages(source, list(range(first, first + count)))
+        parts.append(_pdf_bytes(part))
+        first += count
+    return parts
+
+
+def merge_pdfs(parts: list[bytes]) -> bytes:
+    import pypdfium2 as pdfium
+
+    merged = pdfium.PdfDocument.new()
+    for part in parts:
+        merged.import_pages(pdfium.PdfDocument(part))
+    return _pdf_bytes(merged)
+
+
+def _pdf_bytes(document) -> bytes:
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def rasterize(pdf: bytes, size: tuple[int, int]) -> list[bytes]:
+    """PNG bytes of each PDF page at exactly `size` pixels (CSS px are 1/96 in, PDF points 1/72 in)."""
+    import pypdfium2 as pdfium
+
     document = pdfium.PdfDocument(pdf)
-    paths = []
-    try:
-        for number in range(len(document)):
-            image = document[number].render(scale=CSS_PX_PER_PT).to_pil().convert("RGB")
-            if image.size != size:
-                image = image.resize(size)
-            path = folder / f"slide-{number + 1:03d}.png"
-            image.save(path, compress_level=1)
-            paths.append(path)
-            if on_page:
-                on_page()
-    finally:
-        document.close()
-    return paths
+    pictures = []
+    for number in range(len(document)):
+        image = document[number].render(scale=CSS_PX_PER_PT).to_pil().convert("RGB")
+        if image.size != size:
+            image = image.resize(size)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", compress_level=1)
+        pictures.append(buffer.getvalue())
+    return pictures

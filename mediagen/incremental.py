@@ -1,0 +1,274 @@
+"""The stages run through the cache: per section for the script, per sentence for the voice, per slide
+for the pictures, per episode for the final mux. Only work whose key is not in the cache is done.
+
+Every piece of work is a `Work`: a stage, a name, and the named parts its key is made of. The parts
+are kept in the output folder's manifest, so `mediagen status` can say which part changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import wave
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mediagen.cache import Cache, make_key
+from mediagen.confine import Refused
+from mediagen.document import Document
+from mediagen.engines.base import TTSEngine
+from mediagen.episode import EpisodeSection, Slide
+from mediagen.files import sha256_file
+from mediagen.stages import script, slides, voice
+from mediagen.templating import Templates
+
+STAGE_VERSIONS = {"script": 1, "voice": 1, "slides": 1, "fonts": 1, "mux": 1}
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class Work:
+    stage: str
+    name: str
+    parts: dict[str, str]
+
+    @property
+    def key(self) -> str:
+        return make_key(self.stage, STAGE_VERSIONS[self.stage], **self.parts)
+
+    def record(self) -> dict[str, object]:
+        return {"name": self.name, "key": self.key, "parts": self.parts}
+
+
+@dataclass
+class Ledger:
+    """The work of one build, stage by stage, for the manifest (and so for status and prune)."""
+
+    works: dict[str, list[Work]] = field(default_factory=dict)
+
+    def add(self, work: Work) -> None:
+        self.works.setdefault(work.stage, []).append(work)
+
+    def keys(self) -> list[str]:
+        return [w.key for works in self.works.values() for w in works]
+
+    def as_manifest(self) -> dict[str, list[dict[str, object]]]:
+        return {stage: [w.record() for w in works] for stage, works in self.works.items()}
+
+
+# --- script: one entry per section -------------------------------------------------------------------
+
+
+def script_work(doc: Document, unit: script.ScriptUnit, lang: str, mode: str, prompts: str, llm: str) -> Work:
+    parts = {"text": digest(repr(sorted(script.unit_inputs(doc, unit).items()))), "lang": lang, "mode": mode}
+    if mode == "summary":
+        parts |= {"template": prompts, "engine": llm}
+    return Work("script", unit.id, parts)
+
+
+def script_section(
+    work: Work, unit: script.ScriptUnit, scripter: script.Scripter, cache: Cache, ledger: Ledger
+) -> tuple[EpisodeSection, script.ScriptReport]:
+    ledger.add(work)
+    stored = cache.get_json("script", work.key)
+    if stored is not None:
+        cache.hit("script", work.key)
+        report = script.ScriptReport(fallbacks=stored["fallbacks"], rejected=stored["rejected"])
+        return EpisodeSection.model_validate(stored["section"]), report
+    cache.miss("script", work.key)
+    section, report = scripter.write(unit)
+    cache.put_json(
+        "script",
+        work.key,
+        {
+            "section": section.model_dump(mode="json"),
+            "fallbacks": report.fallbacks,
+            "rejected": report.rejected,
+        },
+    )
+    return section, report
+
+
+# --- voice: one entry per sentence -------------------------------------------------------------------
+
+
+def voice_work(line: voice.Line, lang: str, engine: str) -> Work:
+    parts = {"text": digest(line.spoken), "voice": line.voice or "", "lang": lang, "engine": engine}
+    return Work("voice", f"{line.section_id}: {line.text[:40]}", parts)
+
+
+def voice_lines(
+    lines: list[voice.Line],
+    lang: str,
+    engine_id: str,
+    engine: Callable[[], TTSEngine],
+    cache: Cache,
+    ledger: Ledger,
+    on_line: Callable[[], None] | None = None,
+) -> tuple[list[np.ndarray], int]:
+    """Audio of every line, from the cache where it is there; the engine is loaded only if needed."""
+    clips: list[np.ndarray] = []
+    rate = 0
+    for line in lines:
+        work = voice_work(line, lang, engine_id)
+        ledger.add(work)
+        stored = cache.get_file("voice", work.key, ".wav")
+        if stored is not None:
+            cache.hit("voice", work.key)
+            clip, clip_rate = read_wav(stored)
+        else:
+            cache.miss("voice", work.key)
+            tts = engine()
+            clip, clip_rate = quantize(voice.synthesize_line(tts, line)), tts.sample_rate
+            cache.put_bytes("voice", work.key, ".wav", wav_bytes(clip, clip_rate))
+        if rate and clip_rate != rate:
+            clip = resample(clip, clip_rate, rate)
+        rate = rate or clip_rate
+        clips.append(clip)
+        if on_line:
+            on_line()
+    return clips, rate
+
+
+def _pcm16(samples: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
+
+
+def quantize(samples: np.ndarray) -> np.ndarray:
+    """The samples exactly as they come back from the cache's 16-bit WAV: a fresh clip and a cached one
+    are then the same numbers, and so is everything made from them."""
+    return _pcm16(samples).astype(np.float32) / 32767
+
+
+def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(rate)
+        handle.writeframes(_pcm16(samples).tobytes())
+    return buffer.getvalue()
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    with wave.open(str(path), "rb") as handle:
+        frames = handle.readframes(handle.getnframes())
+        return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32767, handle.getframerate()
+
+
+def resample(samples: np.ndarray, source: int, target: int) -> np.ndarray:
+    positions = np.arange(0, len(samples), source / target)
+    return np.interp(positions, np.arange(len(samples)), samples).astype(np.float32)
+
+
+# --- slides: one entry per slide (its pages: one, or more when it continues) ---------------------------
+
+
+@dataclass
+class DeckParts:
+    """What the deck shows, per slide of the episode: the fitted slides, their pages and pictures."""
+
+    shown: list[list[Slide]]
+    pdfs: list[bytes]
+    frames: list[Path]
+    warnings: list[str]
+
+
+def slide_work(name: str, slide: Slide, folder: Path | None, template: str, lang: str, aspect: str) -> Work:
+    image = ""
+    if slide.image:
+        try:
+            image = sha256_file(slides.image_path(slide.image, folder))[:20]
+        except Refused:
+            image = "refused"
+    parts = {
+        "content": digest(slide.model_dump_json()),
+        "image": image,
+        "template": template,
+        "lang": lang,
+        "aspect": aspect,
+        "fonts": slides.font_identity(),
+    }
+    return Work("slides", name, parts)
+
+
+def render_slides(
+    named_slides: list[tuple[str, Slide]],
+    *,
+    title: str,
+    lang: str,
+    aspect: str,
+    folder: Path | None,
+    templates: Templates,
+    cache: Cache,
+    ledger: Ledger,
+) -> DeckParts:
+    """Fit and render the slides that are not in the cache (in one layout pass), then read every slide's
+    pages and pictures from the cache."""
+    template = templates.fingerprint(slides.template_names())
+    works = [slide_work(name, s, folder, template, lang, aspect) for name, s in named_slides]
+    deck_slides = [s for _, s in named_slides]
+    missing = [i for i, w in enumerate(works) if cache.get_json("slides", w.key) is None]
+    global_warnings: list[str] = []
+    if missing:
+        todo = [deck_slides[i] for i in missing]
+        fonts = deck_fonts(slides.deck_text(todo, title, templates), cache, ledger)
+        deck = slides.render_deck(
+            todo, templates=templates, issue_folder=folder, lang=lang, title=title, aspect=aspect, fonts=fonts
+        )
+        global_warnings = deck.warnings
+        size = slides.ASPECTS[aspect]
+        for position, (index, pdf) in enumerate(
+            zip(missing, slides.split_pdf(deck.pdf, deck.pages_per_input()), strict=True)
+        ):
+            key = works[index].key
+            shown = [s for s, origin in zip(deck.slides, deck.origins, strict=True) if origin == position]
+            for page, png in enumerate(slides.rasterize(pdf, size)):
+                cache.put_bytes("slides", f"{key}", f"-{page}.png", png)
+            cache.put_bytes("slides", key, ".pdf", pdf)
+            cache.put_json(
+                "slides",
+                key,
+                {
+                    "shown": [s.model_dump(mode="json") for s in shown],
+                    "notes": deck.notes[position] + deck.warnings,
+                },
+            )
+    return _collect_slides(works, set(missing), cache, ledger, global_warnings)
+
+
+def _collect_slides(
+    works: list[Work], made: set[int], cache: Cache, ledger: Ledger, warnings: list[str]
+) -> DeckParts:
+    parts = DeckParts([], [], [], list(warnings))
+    for index, work in enumerate(works):
+        ledger.add(work)
+        (cache.miss if index in made else cache.hit)("slides", work.key)
+        stored = cache.get_json("slides", work.key)
+        shown = [Slide.model_validate(s) for s in stored["shown"]]
+        parts.shown.append(shown)
+        parts.pdfs.append(cache.path("slides", work.key, ".pdf").read_bytes())
+        parts.frames += [cache.path("slides", work.key, f"-{page}.png") for page in range(len(shown))]
+        parts.warnings += [note for note in stored["notes"] if note not in parts.warnings]
+    return parts
+
+
+def deck_fonts(text: str, cache: Cache, ledger: Ledger) -> dict[str, Path]:
+    """The deck fonts cut to the characters in use, kept in the cache by character set."""
+    charset = "".join(sorted(set(text + slides.BASE_CHARS)))
+    work = Work("fonts", "deck fonts", {"charset": digest(charset), "fonts": slides.font_identity()})
+    ledger.add(work)
+    paths = {weight: cache.path("fonts", work.key, f"-{weight}.otf") for weight in ("regular", "bold")}
+    if all(p.is_file() for p in paths.values()):
+        cache.hit("fonts", work.key)
+        return paths
+    cache.miss("fonts", work.key)
+    for weight, data in slides.subset_fonts(charset).items():
+        cache.put_bytes("fonts", work.key, f"-{weight}.otf", data)
+    return paths
