@@ -23,6 +23,7 @@ from mediagen.files import atomic_path, atomic_write_bytes, atomic_write_text
 
 CACHE_DIRNAME = Path(".mediagen") / "cache"
 OUTPUTS_INDEX = "outputs.json"
+STALE_TEMPORARY_S = 3600
 
 
 def make_key(stage: str, version: int, **inputs: Any) -> str:
@@ -127,13 +128,16 @@ class Cache:
         return stats
 
     def prune(self, keep: set[str]) -> tuple[int, int]:
-        """Delete every file whose key is not in `keep`; returns (files removed, bytes freed)."""
+        """Delete every file whose key is not in `keep`, and temporary files a killed build left behind
+        (older than an hour, so a build running now keeps its own); returns (files removed, bytes freed)."""
         removed = freed = 0
-        for _, key, path in list(self.entries()):
-            if key not in keep:
-                freed += path.stat().st_size
-                path.unlink()
-                removed += 1
+        stale = time.time() - STALE_TEMPORARY_S
+        leftovers = [p for p in self.root.glob("*/*/.*.tmp*") if p.stat().st_mtime < stale]
+        unused = [path for _, key, path in self.entries() if key not in keep]
+        for path in unused + leftovers:
+            freed += path.stat().st_size
+            path.unlink()
+            removed += 1
         for folder in sorted(self.root.glob("*/*"), reverse=True):
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()

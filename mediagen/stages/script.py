@@ -106,11 +106,11 @@ def script_units(doc: Document) -> list[ScriptUnit]:
 
 
 def unit_inputs(doc: Document, unit: ScriptUnit) -> dict[str, str]:
-    """Everything of the document a unit's episode section depends on (for cache keys)."""
-    inputs = {
-        "title": unit.section.title if unit.section else "",
-        "blocks": repr(unit.section.blocks if unit.section else []),
-    }
+    """Everything of the document a unit's episode section depends on (for cache keys). Images count
+    by their name in the issue's folder, so moving the folder does not change the key."""
+    blocks = unit.section.blocks if unit.section else []
+    portable = [_relative(b.path, doc.folder) if isinstance(b, Image) else b for b in blocks]
+    inputs = {"title": unit.section.title if unit.section else "", "blocks": repr(portable)}
     if unit.id == INTRO_ID:
         inputs |= {"doc_title": doc.title, "byline": _byline(doc)}
     return inputs
