@@ -51,12 +51,13 @@ class Ledger:
     """The work of one build, stage by stage, for the manifest (and so for status and prune)."""
 
     works: dict[str, list[Work]] = field(default_factory=dict)
+    also_used: set[str] = field(default_factory=set)  # entries kept for later runs (see render_slides)
 
     def add(self, work: Work) -> None:
         self.works.setdefault(work.stage, []).append(work)
 
     def keys(self) -> list[str]:
-        return [w.key for works in self.works.values() for w in works]
+        return [w.key for works in self.works.values() for w in works] + sorted(self.also_used)
 
     def as_manifest(self) -> dict[str, list[dict[str, object]]]:
         return {stage: [w.record() for w in works] for stage, works in self.works.items()}
@@ -224,23 +225,32 @@ def render_slides(
         )
         global_warnings = deck.warnings
         size = slides.ASPECTS[aspect]
-        for position, (index, pdf) in enumerate(
-            zip(missing, slides.split_pdf(deck.pdf, deck.pages_per_input()), strict=True)
-        ):
-            key = works[index].key
+        pages = slides.split_pdf(deck.pdf, deck.pages_per_input())
+        for position, (index, pdf) in enumerate(zip(missing, pages, strict=True)):
             shown = [s for s, origin in zip(deck.slides, deck.origins, strict=True) if origin == position]
-            for page, png in enumerate(slides.rasterize(pdf, size)):
-                cache.put_bytes("slides", f"{key}", f"-{page}.png", png)
-            cache.put_bytes("slides", key, ".pdf", pdf)
-            cache.put_json(
-                "slides",
-                key,
-                {
-                    "shown": [s.model_dump(mode="json") for s in shown],
-                    "notes": deck.notes[position] + deck.warnings,
-                },
-            )
+            notes = deck.notes[position] + deck.warnings
+            pngs = slides.rasterize(pdf, size)
+            _store_slide(cache, works[index].key, shown, pdf, pngs, notes)
+            if len(shown) > 1:
+                # A slide that continues on further pages: each page is also stored as the slide it now
+                # is, so rendering the episode.yaml written with those slides finds them all.
+                for slide, page_pdf, png in zip(
+                    shown, slides.split_pdf(pdf, [1] * len(shown)), pngs, strict=True
+                ):
+                    key = slide_work("", slide, folder, template, lang, aspect).key
+                    _store_slide(cache, key, [slide], page_pdf, [png], notes)
     return _collect_slides(works, set(missing), cache, ledger, global_warnings)
+
+
+def _store_slide(
+    cache: Cache, key: str, shown: list[Slide], pdf: bytes, pngs: list[bytes], notes: list[str]
+) -> None:
+    """One slide's entry: its pictures and pages first, the index (JSON) last, so a present index means
+    a complete entry."""
+    for page, png in enumerate(pngs):
+        cache.put_bytes("slides", key, f"-{page}.png", png)
+    cache.put_bytes("slides", key, ".pdf", pdf)
+    cache.put_json("slides", key, {"shown": [s.model_dump(mode="json") for s in shown], "notes": notes})
 
 
 def _collect_slides(
@@ -251,6 +261,7 @@ def _collect_slides(
         ledger.add(work)
         (cache.miss if index in made else cache.hit)("slides", work.key)
         stored = cache.get_json("slides", work.key)
+        ledger.also_used.update(stored.get("pages", []))
         shown = [Slide.model_validate(s) for s in stored["shown"]]
         parts.shown.append(shown)
         parts.pdfs.append(cache.path("slides", work.key, ".pdf").read_bytes())

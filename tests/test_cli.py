@@ -92,3 +92,21 @@ def test_script_writes_only_the_episode_for_review(tmp_path):
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["episode.yaml"]
     assert "wrote" in result.stderr and "Field Notes 12" in (out / "episode.yaml").read_text()
+
+
+def test_status_of_a_never_built_issue_says_everything_is_new(tmp_path):
+    issue = Path(__file__).resolve().parents[1] / "samples" / "issue-en.md"
+    result = mediagen(
+        "status", str(issue), "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")
+    )
+    assert result.returncode == 0, result.stderr
+    script_rows = [line for line in result.stdout.splitlines() if line.startswith("script")]
+    assert len(script_rows) == 5 and all("redo" in row and "new" in row for row in script_rows)
+    assert "missing output" in result.stdout
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*.json"))
+
+
+def test_cache_info_reports_an_empty_cache(tmp_path):
+    result = mediagen("cache", "info", "--cache", str(tmp_path / "cache"))
+    assert result.returncode == 0, result.stderr
+    assert str(tmp_path / "cache") in result.stdout and "0 entries" in result.stdout
