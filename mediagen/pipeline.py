@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mediagen import __version__, incremental
+from mediagen import __version__, incremental, pages
 from mediagen.cache import Cache, default_cache_dir, load_manifest, write_manifest
 from mediagen.config import load_config
-from mediagen.document import Document
+from mediagen.document import Document, meta_value
 from mediagen.engines.base import LLMEngine, TTSEngine
 from mediagen.engines.registry import engine_identity, get_engine
 from mediagen.episode import Episode, EpisodeSection, dump_episode, load_episode, set_source
@@ -413,7 +413,7 @@ def _produce(
     with run.stage("assemble"):
         mux_key = _assemble(episode, voiceover, deck, spans, out_dir, run)
         assemble.write_captions(cues, out_dir)
-        atomic_write_bytes(out_dir / "slides.pdf", slides.merge_pdfs(deck.pdfs))
+        atomic_write_bytes(out_dir / "slides.pdf", pages.merge_pdfs(deck.pdfs))
     report = _report(episode, voiceover, spans, run, options, tts_id, source_name)
     atomic_write_text(out_dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     _finish_manifest(out_dir, run, mux_key, source_name)
@@ -472,7 +472,7 @@ def _finish_manifest(out_dir: Path, run: _Run, mux_key: str, source_name: str) -
 
 
 def _artist(episode: Episode) -> str:
-    value = parse.meta_value(episode.meta, "author", "authors")
+    value = meta_value(episode.meta, "author", "authors")
     return ", ".join(map(str, value)) if isinstance(value, list) else str(value or "")
 
 

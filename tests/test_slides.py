@@ -8,7 +8,8 @@ from PIL import Image as PILImage
 
 from mediagen.episode import Slide
 from mediagen.errors import InputError
-from mediagen.stages.slides import ASPECTS, BASE_CHARS, deck_text, rasterize, render_deck, subset_fonts
+from mediagen.pages import BASE_CHARS, rasterize, subset_fonts
+from mediagen.stages.slides import ASPECTS, deck_text, render_deck
 from mediagen.templating import Templates, search_path
 
 SHIPPED = search_path(None)

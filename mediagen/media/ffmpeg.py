@@ -6,6 +6,8 @@ import functools
 import subprocess
 from pathlib import Path
 
+import numpy as np
+
 from mediagen.errors import StageError
 
 TIMESTAMP_RATE = 1000
@@ -18,13 +20,15 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def run_ffmpeg(args: list[str], stage: str) -> None:
-    """Run ffmpeg quietly; on failure raise a StageError carrying ffmpeg's last error line."""
-    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y", *args]
+def run_ffmpeg(args: list[str], stage: str, loglevel: str = "error") -> str:
+    """Run ffmpeg; return what it printed (filters such as loudnorm report there), or on failure raise
+    a StageError carrying ffmpeg's last line."""
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", loglevel, "-y", *args]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
         raise StageError(stage, f"ffmpeg failed: {lines[-1] if lines else f'exit code {result.returncode}'}")
+    return result.stderr
 
 
 def concat_list(entries: list[tuple[Path, float]]) -> str:
@@ -43,3 +47,28 @@ def concat_list(entries: list[tuple[Path, float]]) -> str:
 
 def _quote(path: Path) -> str:
     return str(path.resolve()).replace("'", "'\\''")
+
+
+def decode_audio(path: Path, rate: int, stage: str) -> np.ndarray:
+    """Any audio file ffmpeg reads, as mono float32 samples at `rate`."""
+    command = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-i",
+        str(path),
+        "-f",
+        "f32le",
+        "-ac",
+        "1",
+        "-ar",
+        str(rate),
+        "-",
+    ]
+    result = subprocess.run(command, capture_output=True, check=False)
+    if result.returncode != 0:
+        lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise StageError(stage, f"cannot read {path.name}: {lines[-1] if lines else 'ffmpeg failed'}")
+    return np.frombuffer(result.stdout, dtype="<f4").copy()

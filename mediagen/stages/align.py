@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from mediagen.episode import Episode, Slide
 from mediagen.media.captions import Cue, sentence_cues
-from mediagen.stages.voice import Voiceover
-
-
-@dataclass(frozen=True)
-class SlideSpan:
-    index: int  # position in the deck
-    start: float
-    end: float
+from mediagen.timeline import SlideSpan, Voiceover
 
 
 def slide_weight(slide: Slide) -> float:

@@ -15,8 +15,7 @@ import numpy as np
 from mediagen.files import atomic_path
 from mediagen.media.captions import WRITERS, Cue
 from mediagen.media.ffmpeg import concat_list, run_ffmpeg
-from mediagen.stages.align import SlideSpan
-from mediagen.stages.voice import Voiceover
+from mediagen.timeline import SlideSpan, Voiceover
 
 OUTPUT_SAMPLE_RATE = 44_100
 MP3_BITRATE = "96k"

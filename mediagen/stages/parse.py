@@ -19,6 +19,7 @@ from markdown_it.tree import SyntaxTreeNode
 
 from mediagen.confine import Refused, resolve_reference
 from mediagen.document import (
+    INTRO_ID,
     Block,
     Code,
     Document,
@@ -32,10 +33,10 @@ from mediagen.document import (
     Section,
     Subheading,
     Table,
+    meta_value,
 )
 from mediagen.errors import InputError
 
-INTRO_ID = "intro"
 IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 MAX_IMAGE_PIXELS = 40_000_000
 
@@ -112,17 +113,6 @@ def _split_pelican(text: str) -> tuple[dict[str, Any], str]:
     if "title" not in meta:
         return {}, text
     return meta, "\n".join(lines[len(header) :])
-
-
-def meta_value(meta: dict[str, Any], *keys: str) -> Any:
-    """First value among `keys`, matching keys case-insensitively (also inside a TOML [extra] table)."""
-    lowered = {k.lower(): v for k, v in meta.items()}
-    extra = lowered.get("extra") if isinstance(lowered.get("extra"), dict) else {}
-    for key in keys:
-        for table in (lowered, extra):
-            if table.get(key) not in (None, ""):
-                return table[key]
-    return None
 
 
 def slugify(text: str) -> str:

@@ -15,8 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from mediagen.document import (
+    INTRO_ID,
     Code,
     Document,
     Image,
@@ -27,10 +29,10 @@ from mediagen.document import (
     Section,
     Subheading,
     Table,
+    meta_value,
 )
 from mediagen.engines.base import LLMEngine
-from mediagen.episode import Episode, EpisodeSection, Narration, Slide
-from mediagen.stages.parse import INTRO_ID, meta_value
+from mediagen.episode import Episode, EpisodeSection, Link, Narration, Slide
 from mediagen.templating import Templates
 from mediagen.text import (
     content_words,
@@ -144,6 +146,7 @@ class Scripter:
             title=section.title,
             source_hash=section.source_hash,
             flags=flags,
+            links=cited_links(section),
             narration=[Narration(text=text) for text in narration],
             slides=slides or [Slide(title=section.title)],
         ), report
@@ -165,6 +168,7 @@ class Scripter:
             title=doc.title,
             source_hash=intro.source_hash if intro else None,
             flags=flags,
+            links=cited_links(intro) if intro else [],
             narration=[Narration(text=text) for text in narration],
             slides=slides,
         )
@@ -229,6 +233,15 @@ def write_script(
         sections.append(section)
         report.add(unit_report)
     return scripter.episode(sections), report
+
+
+def cited_links(section: Section) -> list[Link]:
+    """The section's web and mail links, each once, for the show notes."""
+    seen: dict[str, Link] = {}
+    for link in section.links:
+        if urlsplit(link.url).scheme in ("http", "https", "mailto") and link.url not in seen:
+            seen[link.url] = Link(text=link.text or link.url, url=link.url)
+    return list(seen.values())
 
 
 def _byline(doc: Document) -> str:

@@ -6,16 +6,14 @@ out again, so nothing overflows; the returned slide list is what the deck really
 
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
-from urllib.request import url2pathname
 
-from mediagen.confine import Refused, is_inside, resolve_reference
+from mediagen.confine import Refused, resolve_reference
 from mediagen.episode import Slide
 from mediagen.errors import StageError
+from mediagen.pages import confined_fetcher
 from mediagen.templating import Templates
 
 THEME = "slides/default"
@@ -23,7 +21,6 @@ DECK_TEMPLATE = f"{THEME}/deck.html.j2"
 STYLESHEET = f"{THEME}/style.css"
 ASPECTS = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080)}
 MAX_FIT_PASSES = 6
-CSS_PX_PER_PT = 96 / 72
 
 
 @dataclass
@@ -38,80 +35,8 @@ class Deck:
         return [self.origins.count(origin) for origin in range(len(self.notes))]
 
 
-def font_files() -> dict[str, Path]:
-    import noto_cjk_sans_jp_bold
-    import noto_cjk_sans_jp_regular
-
-    return {
-        "regular": Path(str(noto_cjk_sans_jp_regular.FONT_PATH)),
-        "bold": Path(str(noto_cjk_sans_jp_bold.FONT_PATH)),
-    }
-
-
-# Always in the deck fonts, whatever the slides say: printable ASCII, Latin-1, common punctuation, kana.
-BASE_CHARS = "".join(
-    chr(c)
-    for c in [
-        *range(0x20, 0x7F),
-        *range(0xA0, 0x180),
-        *range(0x2010, 0x2070),
-        *range(0x3000, 0x3100),
-        *range(0xFF01, 0xFF66),
-    ]
-)
-
-
-def font_identity() -> str:
-    """The deck fonts' packages and versions (part of every slide's cache key)."""
-    from importlib.metadata import version
-
-    return ",".join(
-        f"{name}={version(name)}" for name in ("noto-cjk-sans-jp-regular", "noto-cjk-sans-jp-bold")
-    )
-
-
-def subset_fonts(charset: str) -> dict[str, bytes]:
-    """The Noto Sans CJK JP fonts (OpenType data) cut down to the characters in `charset`.
-
-    WeasyPrint would subset the full 16 MB fonts itself, which takes seconds per weight with
-    fontTools; cutting them to a few hundred glyphs first makes that step instant.
-    """
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
-
-    options = subset.Options(ignore_missing_glyphs=True, layout_features=["*"], name_IDs=["*"])
-    subsetted = {}
-    for weight, source in font_files().items():
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(text=charset)
-        font = TTFont(str(source), lazy=True)
-        subsetter.subset(font)
-        buffer = io.BytesIO()
-        font.save(buffer)
-        subsetted[weight] = buffer.getvalue()
-    return subsetted
-
-
 def template_names() -> list[str]:
     return [DECK_TEMPLATE, STYLESHEET]
-
-
-def confined_fetcher(roots: list[Path], refused: list[str]):
-    """A WeasyPrint URL fetcher that serves files from `roots` only: no network, nothing elsewhere."""
-    from weasyprint.urls import URLFetcher
-
-    class ConfinedFetcher(URLFetcher):
-        def fetch(self, url: str, headers: dict | None = None):
-            parts = urlsplit(url)
-            allowed = parts.scheme == "data" or (
-                parts.scheme == "file" and is_inside(Path(url2pathname(parts.path)), roots)
-            )
-            if not allowed:
-                refused.append(url)
-                raise ValueError(f"refused to fetch {url}")
-            return super().fetch(url, headers)
-
-    return ConfinedFetcher(allowed_protocols=("file", "data"))
 
 
 def deck_text(slides: list[Slide], title: str, templates: Templates) -> str:
@@ -255,48 +180,3 @@ def _slide_context(slide: Slide, images: dict[str, str]) -> dict[str, object]:
     context = slide.model_dump()
     context["image_url"] = images.get(slide.image or "")
     return context
-
-
-def split_pdf(pdf: bytes, counts: list[int]) -> list[bytes]:
-    """Cut a PDF into consecutive documents of `counts` pages each."""
-    import pypdfium2 as pdfium
-
-    source = pdfium.PdfDocument(pdf)
-    parts, first = [], 0
-    for count in counts:
-        part = pdfium.PdfDocument.new()
-        part.import_pages(source, list(range(first, first + count)))
-        parts.append(_pdf_bytes(part))
-        first += count
-    return parts
-
-
-def merge_pdfs(parts: list[bytes]) -> bytes:
-    import pypdfium2 as pdfium
-
-    merged = pdfium.PdfDocument.new()
-    for part in parts:
-        merged.import_pages(pdfium.PdfDocument(part))
-    return _pdf_bytes(merged)
-
-
-def _pdf_bytes(document) -> bytes:
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
-def rasterize(pdf: bytes, size: tuple[int, int]) -> list[bytes]:
-    """PNG bytes of each PDF page at exactly `size` pixels (CSS px are 1/96 in, PDF points 1/72 in)."""
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument(pdf)
-    pictures = []
-    for number in range(len(document)):
-        image = document[number].render(scale=CSS_PX_PER_PT).to_pil().convert("RGB")
-        if image.size != size:
-            image = image.resize(size)
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG", compress_level=1)
-        pictures.append(buffer.getvalue())
-    return pictures

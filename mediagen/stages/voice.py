@@ -11,41 +11,13 @@ from mediagen.engines.base import TTSEngine
 from mediagen.episode import Episode
 from mediagen.errors import StageError
 from mediagen.speech import normalize_for_speech
+from mediagen.timeline import SectionSpan, VoicedSentence, Voiceover
 
 LEAD_IN_S = 0.25
 SENTENCE_PAUSE_S = 0.30
 SECTION_PAUSE_S = 0.90
 TAIL_S = 0.60
 DEFAULT_TTS = {"en": "piper", "ja": "kokoro"}
-
-
-@dataclass(frozen=True)
-class VoicedSentence:
-    section_id: str
-    text: str  # as written (captions show this)
-    spoken: str  # as sent to the voice
-    start: float
-    end: float
-
-
-@dataclass(frozen=True)
-class SectionSpan:
-    id: str
-    title: str
-    start: float
-    end: float
-
-
-@dataclass
-class Voiceover:
-    samples: np.ndarray  # mono float32
-    sample_rate: int
-    sentences: list[VoicedSentence]
-    sections: list[SectionSpan]
-
-    @property
-    def duration(self) -> float:
-        return len(self.samples) / self.sample_rate
 
 
 @dataclass(frozen=True)

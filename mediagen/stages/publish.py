@@ -1,0 +1,89 @@
+"""publish: what makes an episode publishable besides its media: chapters, show notes, a thumbnail."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from mediagen.document import meta_value
+from mediagen.episode import Episode
+from mediagen.errors import StageError
+from mediagen.media.chapters import Chapter, clock
+from mediagen.pages import CSS_PX_PER_PT, confined_fetcher
+from mediagen.templating import Templates
+from mediagen.timeline import Voiceover
+
+THUMBNAIL_TEMPLATE = "thumbnail/default/thumbnail.html.j2"
+SHOW_NOTES = ("show-notes/show-notes.md.j2", "show-notes/show-notes.html.j2")
+THUMBNAIL_SIZE = (1280, 720)
+SUMMARY_CHARS = 400
+LINK_SCHEMES = ("http", "https", "mailto")
+
+
+def chapters(voiceover: Voiceover) -> list[Chapter]:
+    return [Chapter(s.title, s.start, s.end) for s in voiceover.sections]
+
+
+def episode_facts(episode: Episode, newsletter: str | None = None) -> dict[str, Any]:
+    """Title, newsletter, date, author and a short summary, from the front matter and the introduction."""
+    meta = episode.meta
+    author = meta_value(meta, "author", "authors")
+    summary = meta_value(meta, "summary", "description")
+    if not summary:
+        intro = episode.sections[0].narration[1:] if episode.sections[0].id == "intro" else []
+        summary = " ".join(line.text for line in intro)
+        if len(summary) > SUMMARY_CHARS:
+            summary = summary[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
+    return {
+        "title": episode.title,
+        "newsletter": str(meta_value(meta, "newsletter", "category", "series") or newsletter or ""),
+        "date": str(meta_value(meta, "date") or "")[:10],
+        "author": ", ".join(map(str, author)) if isinstance(author, list) else str(author or ""),
+        "summary": str(summary or ""),
+        "lang": episode.lang,
+    }
+
+
+def show_notes(
+    episode: Episode, voiceover: Voiceover, facts: dict[str, Any], templates: Templates
+) -> tuple[str, str]:
+    """(Markdown, HTML) show notes: title, summary, each section with its start time and its links."""
+    links = {
+        s.id: [link for link in s.links if urlsplit(link.url).scheme in LINK_SCHEMES]
+        for s in episode.sections
+    }
+    sections = [
+        {
+            "title": span.title,
+            "start": clock(span.start),
+            "start_s": round(span.start, 3),
+            "links": links.get(span.id, []),
+        }
+        for span in voiceover.sections
+    ]
+    markdown, html = (templates.render(name, sections=sections, **facts) for name in SHOW_NOTES)
+    return markdown.strip() + "\n", html
+
+
+def render_thumbnail(facts: dict[str, Any], templates: Templates, fonts: dict[str, Path]) -> bytes:
+    """The thumbnail as PNG bytes, exactly 1280×720."""
+    import pypdfium2 as pdfium
+    from weasyprint import HTML
+
+    refused: list[str] = []
+    fetcher = confined_fetcher([*templates.paths, *{p.parent for p in fonts.values()}], refused)
+    html = templates.render(
+        THUMBNAIL_TEMPLATE, font_regular=fonts["regular"].as_uri(), font_bold=fonts["bold"].as_uri(), **facts
+    )
+    pdf = HTML(string=html, url_fetcher=fetcher).write_pdf()
+    document = pdfium.PdfDocument(pdf)
+    if len(document) != 1:
+        raise StageError("publish", f"the thumbnail template made {len(document)} pages, expected 1")
+    image = document[0].render(scale=CSS_PX_PER_PT).to_pil().convert("RGB")
+    if image.size != THUMBNAIL_SIZE:
+        image = image.resize(THUMBNAIL_SIZE)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()

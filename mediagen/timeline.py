@@ -1,0 +1,44 @@
+"""The episode's timeline: when each sentence, section and slide is heard and seen. These types cross
+stage boundaries (voice makes them; music, align, assemble and publish read them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class VoicedSentence:
+    section_id: str
+    text: str  # as written (captions show this)
+    spoken: str  # as sent to the voice
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class SectionSpan:
+    id: str
+    title: str
+    start: float
+    end: float
+
+
+@dataclass
+class Voiceover:
+    samples: np.ndarray  # mono float32
+    sample_rate: int
+    sentences: list[VoicedSentence]
+    sections: list[SectionSpan]
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+@dataclass(frozen=True)
+class SlideSpan:
+    index: int  # position in the deck
+    start: float
+    end: float
