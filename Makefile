@@ -34,9 +34,10 @@ $(STAMP): pyproject.toml Makefile
 	$(VENV)/bin/mediagen doctor --prepare
 	touch $(STAMP)
 
+# Built from samples/, so samples/mediagen.toml applies: the project's own jingle and music bed.
 demo: install
-	$(VENV)/bin/mediagen build samples/issue-en.md --out out/issue-en
-	$(VENV)/bin/mediagen build samples/issue-ja.md --out out/issue-ja
+	cd samples && ../$(VENV)/bin/mediagen build issue-en.md --out ../out/issue-en
+	cd samples && ../$(VENV)/bin/mediagen build issue-ja.md --out ../out/issue-ja
 
 test: install
 	$(VENV)/bin/ruff check mediagen tests

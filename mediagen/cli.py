@@ -181,6 +181,84 @@ def render(episode: Path, quiet: bool, **options: object) -> None:
 
 
 @cli.command()
+@click.argument("issues", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--out",
+    "-o",
+    "site",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="The site folder: one folder per issue is built inside it, and batch.json.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Issues built at the same time (each in its own process).",
+)
+@click.option(
+    "--shard",
+    metavar="K/N",
+    default=None,
+    help="Build only the K-th of N stable parts of the archive, so N CI jobs can share it.",
+)
+@_lang_option
+@_mode_option
+@_llm_option
+@_aspect_option
+@_voice_option
+@_templates_option
+@_cache_option
+def batch(issues: Path, site: Path, jobs: int, shard: str | None, **options: object) -> None:
+    """Build every issue in ISSUES (its *.md files and its folders' index.md) into SITE, one folder per
+    issue, keeping going past an issue that fails. Writes SITE/batch.json (per issue: status, failed
+    stage, error, durations); the exit code is 1 if any issue failed."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from mediagen import pipeline
+    from mediagen.batch import Shard, run_batch
+
+    console = Console(stderr=True)
+
+    def done(result) -> None:
+        mark = "[green]✓[/green]" if result.status == "built" else "[red]✗[/red]"
+        console.print(
+            f"{mark} {result.issue} ({result.seconds:.1f} s)" + (f": {result.error}" if result.error else ""),
+            highlight=False,
+        )
+
+    chosen = Shard.parse(shard) if shard else None
+    results = run_batch(
+        issues, site, pipeline.BuildOptions(**options), jobs=jobs, shard=chosen, on_result=done
+    )
+    table = Table("issue", "status", "stage", "audio", "build", "error", box=None)
+    for r in results:
+        audio = f"{r.duration_s:.0f} s" if r.duration_s else ""
+        table.add_row(r.issue, r.status, r.stage or "", audio, f"{r.seconds:.1f} s", r.error or "")
+    Console().print(table)
+    failed = sum(r.status == "failed" for r in results)
+    click.echo(f"{len(results) - failed} built, {failed} failed · {site / 'batch.json'}", err=True)
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+@cli.command()
+@click.argument("site", type=click.Path(path_type=Path, file_okay=False))
+def feed(site: Path) -> None:
+    """Write SITE/feed.xml: an RSS 2.0 podcast feed (iTunes and Podcasting 2.0 tags) with one item per
+    built issue in SITE. Channel settings come from [podcast] in mediagen.toml (base_url and title
+    required)."""
+    from mediagen.config import load_config
+    from mediagen.feed import write_feed
+
+    path = write_feed(site, load_config().podcast)
+    click.echo(f"wrote {path}", err=True)
+
+
+@cli.command()
 @_issue_options
 def status(issue: Path, quiet: bool, **options: object) -> None:
     """Say, per stage and section, whether a build of ISSUE would reuse the last build's work or why
@@ -290,7 +368,9 @@ def main() -> None:
     """Entry point: every failure becomes one line on stderr and an exit code (1 stage, 2 input/usage)."""
     debug = os.environ.get("MEDIAGEN_DEBUG") == "1"
     try:
-        cli.main(prog_name="mediagen", standalone_mode=False)
+        code = cli.main(prog_name="mediagen", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except click.exceptions.Abort:
         click.echo("mediagen: interrupted", err=True)
         sys.exit(130)

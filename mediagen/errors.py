@@ -9,9 +9,11 @@ EXIT_BAD_INPUT = 2
 
 
 class MediagenError(click.ClickException):
-    """Something went wrong that the user should read about in one line."""
+    """Something went wrong that the user should read about in one line. `stage` names the pipeline
+    stage it happened in, when known (batch reports it)."""
 
     exit_code = EXIT_STAGE_FAILED
+    stage: str | None = None
 
 
 class InputError(MediagenError):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from mediagen.document import Document
 from mediagen.engines.base import TTSEngine
 from mediagen.episode import EpisodeSection, Slide
 from mediagen.files import sha256_file
-from mediagen.stages import script, slides, voice
+from mediagen.stages import publish, script, slides, voice
 from mediagen.templating import Templates
 
 STAGE_VERSIONS = {"script": 2, "voice": 1, "slides": 1, "fonts": 1, "mux": 2, "thumbnail": 1}
@@ -284,3 +285,26 @@ def deck_fonts(text: str, cache: Cache, ledger: Ledger) -> dict[str, Path]:
     for weight, data in pages.subset_fonts(charset).items():
         cache.put_bytes("fonts", work.key, f"-{weight}.otf", data)
     return paths
+
+
+# --- thumbnail: one entry per title, date and newsletter -------------------------------------------------
+
+
+def thumbnail(facts: dict[str, object], templates: Templates, cache: Cache, ledger: Ledger) -> Path:
+    """The episode's thumbnail PNG (in the cache), made only when what it shows or its template changed."""
+    template = templates.fingerprint([publish.THUMBNAIL_TEMPLATE])
+    shown = json.dumps(facts, sort_keys=True, ensure_ascii=False)
+    work = Work(
+        "thumbnail",
+        "thumbnail",
+        {"content": digest(shown), "template": template, "fonts": pages.font_identity()},
+    )
+    ledger.add(work)
+    stored = cache.get_file("thumbnail", work.key, ".png")
+    if stored is not None:
+        cache.hit("thumbnail", work.key)
+        return stored
+    cache.miss("thumbnail", work.key)
+    text = shown + templates.locate(publish.THUMBNAIL_TEMPLATE).read_text(encoding="utf-8")
+    png = publish.render_thumbnail(facts, templates, deck_fonts(text, cache, ledger))
+    return cache.put_bytes("thumbnail", work.key, ".png", png)

@@ -19,24 +19,39 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mediagen import __version__, incremental, pages
 from mediagen.cache import Cache, default_cache_dir, load_manifest, write_manifest
-from mediagen.config import load_config
-from mediagen.document import Document, meta_value
+from mediagen.config import Config, load_config
+from mediagen.document import Document
 from mediagen.engines.base import LLMEngine, TTSEngine
 from mediagen.engines.registry import engine_identity, get_engine
 from mediagen.episode import Episode, EpisodeSection, dump_episode, load_episode, set_source
-from mediagen.errors import InputError
+from mediagen.errors import InputError, MediagenError
 from mediagen.files import atomic_write_bytes, atomic_write_text, sha256_file
+from mediagen.media import chapters as chapter_writers
+from mediagen.media.ffmpeg import decode_audio
 from mediagen.models import user_cache_dir
 from mediagen.progress import Progress, SilentProgress
-from mediagen.stages import align, assemble, parse, script, slides, voice
+from mediagen.stages import align, assemble, music, parse, publish, script, slides, voice
 from mediagen.templating import Templates, search_path
 from mediagen.text import detect_language
+from mediagen.timeline import SlideSpan, Voiceover
 
 SUPPORTED_LANGS = ("en", "ja")
 MEDIA_NAMES = ("episode.mp3", "episode.mp4")
-OUTPUT_NAMES = (*MEDIA_NAMES, "episode.srt", "episode.vtt", "slides.pdf", "episode.yaml", "report.json")
+PUBLISH_NAMES = ("chapters.json", "youtube.txt", "show-notes.md", "show-notes.html", "thumbnail.png")
+OUTPUT_NAMES = (
+    *MEDIA_NAMES,
+    "episode.srt",
+    "episode.vtt",
+    "slides.pdf",
+    "episode.yaml",
+    "report.json",
+    *PUBLISH_NAMES,
+)
+CHAPTER_WRITERS = chapter_writers.WRITERS
 
 
 @dataclass
@@ -94,9 +109,10 @@ class BuildResult:
 class _Run:
     """Book-keeping for one run: stage timings, warnings, the cache and the work done, for the report."""
 
-    def __init__(self, progress: Progress, cache: Cache) -> None:
+    def __init__(self, progress: Progress, cache: Cache, config: Config) -> None:
         self.progress = progress
         self.cache = cache
+        self.config = config
         self.ledger = incremental.Ledger()
         self.stages: dict[str, float] = {}
         self.warnings: list[str] = []
@@ -106,7 +122,7 @@ class _Run:
     @contextmanager
     def stage(self, name: str, total: int | None = None) -> Iterator[None]:
         started = time.perf_counter()
-        with self.progress.stage(name, total):
+        with self.progress.stage(name, total), failing_stage(name):
             yield
         self.stages[name] = round(self.stages.get(name, 0.0) + time.perf_counter() - started, 3)
 
@@ -115,15 +131,26 @@ class _Run:
             self.warnings.append(message)
 
 
+@contextmanager
+def failing_stage(name: str) -> Iterator[None]:
+    """Name the stage on an error raised inside it that does not name one yet."""
+    try:
+        yield
+    except MediagenError as exc:
+        if exc.stage is None:
+            exc.stage = name
+        raise
+
+
 def default_out_dir(issue: Path) -> Path:
     stem = issue.parent.name if issue.stem.lower() in ("index", "_index", "readme") else issue.stem
     return Path("out") / (re.sub(r"[^\w.-]+", "-", stem).strip(".-") or "issue")
 
 
-def open_cache(option: Path | None, issue_folder: Path) -> Cache:
+def open_cache(option: Path | None, issue_folder: Path, config: Config | None = None) -> Cache:
     """`--cache`, else MEDIAGEN_CACHE or the config's `cache`, else `.mediagen/cache/` beside the issue
     (or in the user's cache folder when the issue's folder is read-only)."""
-    chosen = option or load_config().cache
+    chosen = option or (config or load_config()).cache
     if chosen is None:
         beside = default_cache_dir(issue_folder)
         writable = os.access(beside if beside.exists() else issue_folder, os.W_OK)
@@ -164,7 +191,7 @@ def write_script_only(
     doc, lang, run = open_issue(issue, options, progress)
     out_dir = options.out or default_out_dir(issue)
     episode, write_yaml, edited = _episode_for(doc, lang, options, run, engines, out_dir)
-    templates = Templates(search_path(options.templates), autoescape=True)
+    templates = Templates(search_path(options.templates))
     with run.stage("slides"):
         deck = _render_slides(episode, doc.folder, templates, options, run)
     if write_yaml:
@@ -181,7 +208,10 @@ def render(
     """A (possibly edited) episode.yaml -> the media. Writes to `options.out`, default the yaml's folder."""
     episode = load_episode(episode_path)
     folder = episode.issue_folder(episode_path)
-    run = _Run(progress or SilentProgress(), open_cache(options.cache, folder or episode_path.parent))
+    config = load_config()
+    run = _Run(
+        progress or SilentProgress(), open_cache(options.cache, folder or episode_path.parent, config), config
+    )
     if folder is None or not folder.is_dir():
         run.warn("episode.yaml names no readable source issue; slide images are left out")
     out_dir = options.out or episode_path.parent
@@ -207,8 +237,10 @@ def render(
 def open_issue(issue: Path, options: BuildOptions, progress: Progress | None) -> tuple[Document, str, _Run]:
     """Parse the issue, settle its language and open its cache: what every command starts from."""
     started = time.perf_counter()
-    doc = parse.parse_issue(issue)
-    run = _Run(progress or SilentProgress(), open_cache(options.cache, doc.folder))
+    with failing_stage("parse"):
+        doc = parse.parse_issue(issue)
+    config = load_config()
+    run = _Run(progress or SilentProgress(), open_cache(options.cache, doc.folder, config), config)
     run.stages["parse"] = round(time.perf_counter() - started, 3)
     for warning in doc.warnings:
         run.warn(warning)
@@ -270,7 +302,7 @@ def _script_units(
     units: list[script.ScriptUnit],
 ) -> dict[str, EpisodeSection]:
     summary = options.mode == "summary"
-    prompts = Templates(search_path(options.templates), autoescape=False)
+    prompts = Templates(search_path(options.templates))
     prompt_names = [name.format(lang=lang) for name in script.PROMPTS]
     scripter = script.Scripter(doc, lang, options.mode, lambda: engines.llm(options.llm), prompts)
     llm_id = engines.llm_id(options.llm) if summary else ""
@@ -385,7 +417,7 @@ def _produce(
 ) -> BuildResult:
     tts_id = engines.tts_id(episode.lang, options.voice)  # a bad --voice stops the build here
     out_dir.mkdir(parents=True, exist_ok=True)
-    templates = Templates(search_path(options.templates), autoescape=True)
+    templates = Templates(search_path(options.templates))
     with run.stage("slides"):
         deck = _render_slides(episode, folder, templates, options, run)
         fitted = _with_slides(episode, deck.shown)
@@ -407,30 +439,64 @@ def _produce(
             lines, episode.lang, tts_id, engine, run.cache, run.ledger, run.progress.advance
         )
         voiceover = voice.lay_out(episode, lines, clips, rate or assemble.OUTPUT_SAMPLE_RATE)
+        voiceover = music.add_music(voiceover, run.config.music, _decoder)
     with run.stage("align"):
         spans = align.schedule_slides(episode, voiceover)
         cues = align.caption_cues(voiceover, episode.lang)
+    with run.stage("publish"):
+        release, facts = _publish(episode, voiceover, out_dir, templates, run)
     with run.stage("assemble"):
-        mux_key = _assemble(episode, voiceover, deck, spans, out_dir, run)
+        mux = _assemble(voiceover, deck, spans, release, out_dir, run)
         assemble.write_captions(cues, out_dir)
         atomic_write_bytes(out_dir / "slides.pdf", pages.merge_pdfs(deck.pdfs))
     report = _report(episode, voiceover, spans, run, options, tts_id, source_name)
+    report["loudness"] = mux["loudness"]
+    report["episode"] = facts
     atomic_write_text(out_dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    _finish_manifest(out_dir, run, mux_key, source_name)
+    _finish_manifest(out_dir, run, mux, source_name)
     return BuildResult(out_dir=out_dir, report=report)
 
 
+def _decoder(path: Path, rate: int) -> np.ndarray:
+    return decode_audio(path, rate, stage="music")
+
+
+def _publish(
+    episode: Episode, voiceover: Voiceover, out_dir: Path, templates: Templates, run: _Run
+) -> tuple[assemble.Release, dict[str, Any]]:
+    """Chapters, show notes and the thumbnail; returns what the media files carry (tags, chapters, cover)
+    and the facts about the episode (title, date, summary…) for the report and the feed."""
+    podcast = run.config.podcast
+    facts = publish.episode_facts(episode, newsletter=podcast.title)
+    chapters = publish.chapters(voiceover)
+    for writer in CHAPTER_WRITERS:
+        writer().write(chapters, out_dir)
+    markdown, html = publish.show_notes(episode, voiceover, facts, templates)
+    atomic_write_text(out_dir / "show-notes.md", markdown)
+    atomic_write_text(out_dir / "show-notes.html", html)
+    thumbnail = incremental.thumbnail(facts, templates, run.cache, run.ledger)
+    atomic_write_bytes(out_dir / "thumbnail.png", thumbnail.read_bytes())
+    tags = {
+        "title": facts["title"],
+        "artist": facts["author"] or (podcast.author or ""),
+        "album": facts["newsletter"],
+        "date": facts["date"],
+        "language": facts["lang"],
+    }
+    return assemble.Release(tags=tags, chapters=chapters, cover=out_dir / "thumbnail.png"), facts
+
+
 def _assemble(
-    episode: Episode,
-    voiceover: voice.Voiceover,
+    voiceover: Voiceover,
     deck: incremental.DeckParts,
-    spans: list[align.SlideSpan],
+    spans: list[SlideSpan],
+    release: assemble.Release,
     out_dir: Path,
     run: _Run,
-) -> str:
+) -> dict[str, Any]:
     """Encode episode.mp3 and episode.mp4 unless the folder already holds them for these exact inputs."""
-    tags = {"title": episode.title, "artist": _artist(episode), "language": episode.lang}
     pictures = [(deck.frames[s.index].name, round(s.start, 3), round(s.end, 3)) for s in spans]
+    chapters = [(c.title, round(c.start, 3), round(c.end, 3)) for c in release.chapters]
     work = incremental.Work(
         "mux",
         "episode",
@@ -438,26 +504,30 @@ def _assemble(
             "audio": hashlib.sha256(voiceover.samples.tobytes()).hexdigest()[:20],
             "rate": str(voiceover.sample_rate),
             "video": incremental.digest(json.dumps(pictures)),
-            "tags": incremental.digest(json.dumps(tags, sort_keys=True)),
+            "tags": incremental.digest(json.dumps([release.tags, chapters], sort_keys=True)),
+            "cover": sha256_file(release.cover)[:20] if release.cover else "",
+            "loudness": incremental.digest(repr(run.config.loudness)),
         },
     )
     run.ledger.add(work)
     recorded = (load_manifest(out_dir) or {}).get("mux", {})
     sizes = {name: (out_dir / name).stat().st_size for name in MEDIA_NAMES if (out_dir / name).is_file()}
-    if recorded.get("key") == work.key and recorded.get("sizes") == sizes:
+    if recorded.get("key") == work.key and recorded.get("sizes") == sizes and "loudness" in recorded:
         run.cache.hit("mux", work.key)
-        return work.key
+        return recorded
     run.cache.miss("mux", work.key)
     with tempfile.TemporaryDirectory(prefix=".mediagen-work-", dir=out_dir) as work_dir:
-        scratch = Path(work_dir).resolve()
-        wav = scratch / "narration.wav"
-        assemble.write_wav(voiceover, wav)
-        assemble.encode_mp3(wav, out_dir / "episode.mp3", tags)
-        assemble.encode_mp4(deck.frames, spans, wav, out_dir / "episode.mp4", scratch, tags)
-    return work.key
+        measured = assemble.encode_media(
+            voiceover, deck.frames, spans, release, run.config.loudness, out_dir, Path(work_dir).resolve()
+        )
+    return {
+        "key": work.key,
+        "loudness": measured,
+        "sizes": {name: (out_dir / name).stat().st_size for name in MEDIA_NAMES},
+    }
 
 
-def _finish_manifest(out_dir: Path, run: _Run, mux_key: str, source_name: str) -> None:
+def _finish_manifest(out_dir: Path, run: _Run, mux: dict[str, Any], source_name: str) -> None:
     manifest = load_manifest(out_dir) or {}
     manifest |= {
         "mediagen": __version__,
@@ -465,21 +535,16 @@ def _finish_manifest(out_dir: Path, run: _Run, mux_key: str, source_name: str) -
         "cache": str(run.cache.root),
         "works": run.ledger.as_manifest(),
         "keys": sorted(run.ledger.keys()),
-        "mux": {"key": mux_key, "sizes": {n: (out_dir / n).stat().st_size for n in MEDIA_NAMES}},
+        "mux": mux,
     }
     write_manifest(out_dir, manifest)
     run.cache.register_output(out_dir)
 
 
-def _artist(episode: Episode) -> str:
-    value = meta_value(episode.meta, "author", "authors")
-    return ", ".join(map(str, value)) if isinstance(value, list) else str(value or "")
-
-
 def _report(
     episode: Episode,
-    voiceover: voice.Voiceover,
-    spans: list[align.SlideSpan],
+    voiceover: Voiceover,
+    spans: list[SlideSpan],
     run: _Run,
     options: BuildOptions,
     tts_id: str,

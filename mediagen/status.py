@@ -81,7 +81,7 @@ def _script_rows(
 ) -> tuple[list[Row], list[EpisodeSection | str]]:
     """Script rows, and each section as it stands (or its id, when it would be written again)."""
     summary = options.mode == "summary"
-    prompts = Templates(search_path(options.templates), autoescape=False)
+    prompts = Templates(search_path(options.templates))
     fingerprint = prompts.fingerprint([p.format(lang=lang) for p in script.PROMPTS]) if summary else ""
     llm_id = engines.llm_id(options.llm) if summary else ""
     kept_sections = {s.id: s for s in kept.sections} if kept else {}
@@ -136,7 +136,7 @@ def _slide_rows(
     cache: Cache,
     recorded: dict[str, dict],
 ) -> list[Row]:
-    templates = Templates(search_path(options.templates), autoescape=True)
+    templates = Templates(search_path(options.templates))
     template = templates.fingerprint(slides.template_names())
     rows = []
     for section in sections:

@@ -26,15 +26,20 @@ def search_path(custom: Path | None = None) -> list[Path]:
     return [p.resolve() for p in ([custom] if custom else []) + [shipped_templates()]]
 
 
+def _is_html(name: str | None) -> bool:
+    return bool(name) and name.endswith((".html.j2", ".html"))
+
+
 class Templates:
     """Finds, renders and fingerprints templates along a search path, in a sandbox."""
 
-    def __init__(self, paths: list[Path], autoescape: bool) -> None:
+    def __init__(self, paths: list[Path], autoescape: bool | None = None) -> None:
+        """`autoescape=None` escapes HTML templates (`*.html.j2`), not text ones (prompts, Markdown)."""
         self.paths = paths
         self.env = SandboxedEnvironment(
             loader=jinja2.FileSystemLoader([str(p) for p in paths]),
             undefined=jinja2.StrictUndefined,
-            autoescape=autoescape,
+            autoescape=_is_html if autoescape is None else autoescape,
             keep_trailing_newline=True,
         )
 

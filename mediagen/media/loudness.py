@@ -19,7 +19,9 @@ from mediagen.media.ffmpeg import run_ffmpeg
 SPEECH_COMPRESSOR = "acompressor=threshold=-30dB:ratio=3:attack=5:release=100:makeup=6dB"
 LOUDNESS_RANGE = 11.0
 # Margin kept below the requested true peak: MP3 and AAC encoding move peaks by a few tenths of a dB.
-ENCODER_PEAK_MARGIN = 0.5
+ENCODER_PEAK_MARGIN = 1.0
+CORRECTION_TOLERANCE = 0.3
+CORRECTION_PEAK_MARGIN = 0.2
 
 
 @dataclass(frozen=True)
@@ -73,10 +75,25 @@ def normalize(source: Path, target: Path, lufs: float, peak: float, rate: int) -
     return Loudness(float(measured["input_i"]), float(measured["input_tp"]), float(measured["input_lra"]))
 
 
+def adjust(source: Path, target: Path, gain_db: float) -> None:
+    """A plain gain change (the correction after measuring an encoded file)."""
+    run_ffmpeg(["-i", str(source), "-af", f"volume={gain_db:.2f}dB", str(target)], stage="assemble")
+
+
+def correction(measured: Loudness, lufs: float, peak: float) -> float:
+    """The gain (dB) that brings an encoded file back to `lufs` without its true peak passing `peak`;
+    0 when it is already within a third of a LU (encoders shift loudness a little)."""
+    if abs(measured.integrated - lufs) <= CORRECTION_TOLERANCE:
+        return 0.0
+    return min(lufs - measured.integrated, peak - CORRECTION_PEAK_MARGIN - measured.true_peak)
+
+
 def measure(path: Path) -> Loudness:
     """Integrated loudness, true peak and loudness range of a file, by ffmpeg's `ebur128` filter."""
     report = run_ffmpeg(
-        ["-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"], stage="assemble", loglevel="info"
+        ["-i", str(path), "-vn", "-af", "ebur128=peak=true", "-f", "null", "-"],
+        stage="assemble",
+        loglevel="info",
     )
     summary = report[report.rfind("Summary:") :]
     values = {

@@ -1,25 +1,38 @@
-"""assemble: narration audio + slide pictures -> episode.mp3, episode.mp4 and captions.
+"""assemble: the mixed narration + slide pictures -> episode.mp3, episode.mp4 and captions.
 
-The video holds only the distinct pictures, each shown for its span (concat demuxer, variable frame
-rate): nothing is encoded thirty times a second. Every output is written under a temporary name and
-renamed when complete.
+The audio is brought to the target loudness in two passes before encoding. The video holds only the
+distinct pictures, each shown for its span (concat demuxer, variable frame rate): nothing is encoded
+thirty times a second. Every output is written under a temporary name and renamed when complete.
 """
 
 from __future__ import annotations
 
 import wave
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from mediagen.config import Loudness as LoudnessTargets
 from mediagen.files import atomic_path
+from mediagen.media import loudness
 from mediagen.media.captions import WRITERS, Cue
+from mediagen.media.chapters import Chapter, FfMetadata, tag_mp3
 from mediagen.media.ffmpeg import concat_list, run_ffmpeg
 from mediagen.timeline import SlideSpan, Voiceover
 
 OUTPUT_SAMPLE_RATE = 44_100
-MP3_BITRATE = "96k"
+MP3_BITRATE = "128k"
 AAC_BITRATE = "128k"
+
+
+@dataclass(frozen=True)
+class Release:
+    """What goes into the media files besides sound and pictures."""
+
+    tags: dict[str, str]  # title, artist, album, date, language
+    chapters: list[Chapter]
+    cover: Path | None
 
 
 def write_wav(voiceover: Voiceover, path: Path) -> None:
@@ -32,8 +45,50 @@ def write_wav(voiceover: Voiceover, path: Path) -> None:
         handle.writeframes(pcm.tobytes())
 
 
-def encode_mp3(wav: Path, out: Path, metadata: dict[str, str]) -> None:
-    tags = [arg for key, value in metadata.items() if value for arg in ("-metadata", f"{key}={value}")]
+def encode_media(
+    voiceover: Voiceover,
+    frames: list[Path],
+    spans: list[SlideSpan],
+    release: Release,
+    targets: LoudnessTargets,
+    out_dir: Path,
+    scratch: Path,
+) -> dict[str, object]:
+    """Normalize, encode and tag episode.mp3 and episode.mp4; returns the loudness before and after."""
+    raw, podcast = scratch / "mix.wav", scratch / "podcast.wav"
+    write_wav(voiceover, raw)
+    before = loudness.normalize(raw, podcast, targets.lufs, targets.true_peak, OUTPUT_SAMPLE_RATE)
+    video_audio = podcast
+    if targets.video_lufs is not None and targets.video_lufs != targets.lufs:
+        video_audio = scratch / "video.wav"
+        loudness.normalize(raw, video_audio, targets.video_lufs, targets.true_peak, OUTPUT_SAMPLE_RATE)
+    mp3 = _encode_measured(podcast, out_dir / "episode.mp3", targets.lufs, targets.true_peak, release)
+    encode_mp4(frames, spans, video_audio, out_dir / "episode.mp4", scratch, release)
+    return {
+        "target_lufs": targets.lufs,
+        "target_true_peak": targets.true_peak,
+        "video_target_lufs": targets.video_lufs if targets.video_lufs is not None else targets.lufs,
+        "before": before.as_report(),
+        "mp3": mp3.as_report(),
+        "mp4": loudness.measure(out_dir / "episode.mp4").as_report(),
+    }
+
+
+def _encode_measured(wav: Path, out: Path, lufs: float, peak: float, release: Release) -> loudness.Loudness:
+    """Encode the MP3, measure it as a player would, and correct once if the encoder moved it off target."""
+    encode_mp3(wav, out, release)
+    measured = loudness.measure(out)
+    gain = loudness.correction(measured, lufs, peak)
+    if gain:
+        corrected = wav.with_name(f"corrected-{wav.name}")
+        loudness.adjust(wav, corrected, gain)
+        encode_mp3(corrected, out, release)
+        measured = loudness.measure(out)
+    return measured
+
+
+def encode_mp3(wav: Path, out: Path, release: Release) -> None:
+    """MP3 with ID3v2.4 tags, chapters and cover art, written in place before it gets its final name."""
     with atomic_path(out) as tmp:
         run_ffmpeg(
             [
@@ -47,23 +102,24 @@ def encode_mp3(wav: Path, out: Path, metadata: dict[str, str]) -> None:
                 str(OUTPUT_SAMPLE_RATE),
                 "-ac",
                 "1",
-                "-id3v2_version",
-                "4",
-                *tags,
+                "-write_xing",
+                "1",
                 str(tmp),
             ],
             stage="assemble",
         )
+        tag_mp3(tmp, release.chapters, release.tags, release.cover)
 
 
 def encode_mp4(
-    frames: list[Path], spans: list[SlideSpan], wav: Path, out: Path, work: Path, metadata: dict[str, str]
+    frames: list[Path], spans: list[SlideSpan], wav: Path, out: Path, work: Path, release: Release
 ) -> None:
-    """H.264 yuv420p stills at their exact times + AAC narration, moov atom first (+faststart)."""
+    """H.264 yuv420p stills at their exact times + AAC narration + chapters, moov atom first (+faststart)."""
     entries = [(frames[span.index], span.end - span.start) for span in spans if span.end > span.start]
     playlist = work / "slides.ffconcat"
     playlist.write_text(concat_list(entries), encoding="utf-8")
-    tags = [arg for key, value in metadata.items() if value for arg in ("-metadata", f"{key}={value}")]
+    chapters = FfMetadata().write(release.chapters, work)
+    tags = [arg for key, value in release.tags.items() if value for arg in ("-metadata", f"{key}={value}")]
     with atomic_path(out) as tmp:
         run_ffmpeg(
             [
@@ -75,10 +131,16 @@ def encode_mp4(
                 str(playlist),
                 "-i",
                 str(wav),
+                "-i",
+                str(chapters),
                 "-map",
                 "0:v:0",
                 "-map",
                 "1:a:0",
+                "-map_metadata",
+                "2",
+                "-map_chapters",
+                "2",
                 "-c:v",
                 "libx264",
                 "-preset",

@@ -33,7 +33,7 @@ def episode_facts(episode: Episode, newsletter: str | None = None) -> dict[str, 
     summary = meta_value(meta, "summary", "description")
     if not summary:
         intro = episode.sections[0].narration[1:] if episode.sections[0].id == "intro" else []
-        summary = " ".join(line.text for line in intro)
+        summary = ("" if episode.lang == "ja" else " ").join(line.text for line in intro)
         if len(summary) > SUMMARY_CHARS:
             summary = summary[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
     return {
