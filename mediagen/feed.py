@@ -16,6 +16,7 @@ from mediagen.errors import InputError
 from mediagen.files import atomic_path
 
 PODCASTING_NS = "https://podcastindex.org/namespace/1.0"
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 FEED_NAME = "feed.xml"
 
 
@@ -84,7 +85,6 @@ def _channel(feed: Any, podcast: Podcast, base: str) -> None:
     feed.link(href=base, rel="alternate")
     feed.description(podcast.description or podcast.title)
     feed.language(podcast.language or "en")
-    feed.podcast.itunes_explicit("yes" if podcast.explicit else "no")
     if podcast.author:
         feed.author({"name": podcast.author, **({"email": podcast.email} if podcast.email else {})})
         feed.podcast.itunes_author(podcast.author)
@@ -97,6 +97,7 @@ def _channel(feed: Any, podcast: Podcast, base: str) -> None:
     if podcast.category:
         feed.podcast.itunes_category(podcast.category)
     feed.podcasting.guid(str(uuid.uuid5(uuid.NAMESPACE_URL, _without_scheme(base) + FEED_NAME)))
+    feed.podcasting.explicit(podcast.explicit)
 
 
 def _item(entry: Any, episode: BuiltEpisode, base: str, site: Path) -> None:
@@ -133,13 +134,18 @@ def _without_scheme(url: str) -> str:
 
 
 class PodcastingExtension:
-    """Podcasting 2.0 channel tags (feedgen has none): `podcast:guid`."""
+    """Podcasting 2.0 channel tags (feedgen has none): `podcast:guid`; and `itunes:explicit` as Apple
+    spells it today (true/false; feedgen only writes the older yes/no/clean)."""
 
     def __init__(self) -> None:
         self._guid: str | None = None
+        self._explicit = False
 
     def guid(self, value: str) -> None:
         self._guid = value
+
+    def explicit(self, value: bool) -> None:
+        self._explicit = value
 
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCASTING_NS}
@@ -149,6 +155,7 @@ class PodcastingExtension:
 
         if self._guid:
             xml_elem(f"{{{PODCASTING_NS}}}guid", feed[0]).text = self._guid
+        xml_elem(f"{{{ITUNES_NS}}}explicit", feed[0]).text = "true" if self._explicit else "false"
         return feed
 
     def extend_atom(self, feed: Any) -> Any:

@@ -41,9 +41,9 @@ def fake_engines() -> tuple[pipeline.Engines, FakeLLM, FakeTTS]:
     llm, tts = FakeLLM(), FakeTTS()
     engines = pipeline.Engines(
         llm=lambda model: llm,
-        tts=lambda lang: tts,
+        tts=lambda lang, voice: tts,
         llm_id=lambda model: llm.model_id,
-        tts_id=lambda lang: tts.model_id,
+        tts_id=lambda lang, voice: tts.model_id,
     )
     return engines, llm, tts
 

@@ -69,6 +69,7 @@ def assert_valid_episode(out: Path, max_line_chars: int) -> dict:
     sections = report["sections"]
     assert [s["id"] for s in sections] == [s["id"] for s in episode["sections"]]
     assert all(a["end_s"] == b["start_s"] for a, b in itertools.pairwise(sections))
+    assert_publishable(out, report)
     return {
         "report": report,
         "episode": episode,
@@ -130,3 +131,62 @@ def fonts_by_character(pdf_path: Path, page: int = 0) -> dict[str, set[str]]:
         if not char.isspace():
             found.setdefault(char, set()).add(name.value.decode("latin-1"))
     return found
+
+
+def assert_publishable(out: Path, report: dict) -> None:
+    """Podcast-ready: loudness by ffmpeg's ebur128 filter, one ID3 chapter per section at its time,
+    Podcasting 2.0 chapters, YouTube chapter rules, show notes and a 1280×720 thumbnail."""
+    import json
+
+    from mutagen.id3 import ID3
+    from PIL import Image
+
+    from mediagen.media.loudness import measure
+
+    loudness = measure(out / "episode.mp3")
+    assert -17.0 <= loudness.integrated <= -15.0, loudness
+    assert loudness.true_peak <= -1.0, loudness
+    tags = ID3(out / "episode.mp3")
+    assert tags.version[:2] == (2, 4)
+    chapters = sorted(tags.getall("CHAP"), key=lambda c: c.start_time)
+    sections = report["sections"]
+    assert len(chapters) == len(sections) and len(tags.getall("CTOC")) == 1
+    for chapter, section in zip(chapters, sections, strict=True):
+        assert abs(chapter.start_time / 1000 - section["start_s"]) <= 0.05
+        assert chapter.sub_frames.getall("TIT2")[0].text[0] == section["title"]
+    assert tags.getall("APIC") and str(tags.getall("TIT2")[0]) == report["title"]
+    assert_podcasting_chapters(json.loads((out / "chapters.json").read_text(encoding="utf-8")), report)
+    lines = (out / "youtube.txt").read_text(encoding="utf-8").splitlines()
+    if sum(s["end_s"] - s["start_s"] >= 10 for s in sections) >= 3:
+        assert lines, "three sections of 10 s or more make YouTube chapters"
+    if lines:
+        assert_youtube_chapters(lines, report["duration_s"])
+    notes = (out / "show-notes.md").read_text(encoding="utf-8")
+    assert notes.startswith(f"# {report['title']}") and all(s["title"] in notes for s in sections)
+    assert "<h1>" in (out / "show-notes.html").read_text(encoding="utf-8")
+    assert Image.open(out / "thumbnail.png").size == (1280, 720)
+
+
+def assert_podcasting_chapters(data: dict, report: dict) -> None:
+    """The Podcasting 2.0 chapters format: version, then chapters with numeric startTime and a title."""
+    assert isinstance(data["version"], str) and data["version"].split(".")[0] == "1"
+    chapters = data["chapters"]
+    assert len(chapters) == len(report["sections"])
+    for chapter, section in zip(chapters, report["sections"], strict=True):
+        assert set(chapter) <= {"startTime", "endTime", "title", "img", "url", "toc", "location"}
+        assert isinstance(chapter["startTime"], int | float) and isinstance(chapter["title"], str)
+        assert abs(chapter["startTime"] - section["start_s"]) <= 0.05
+    starts = [c["startTime"] for c in chapters]
+    assert starts == sorted(starts) and starts[0] == 0
+
+
+def assert_youtube_chapters(lines: list[str], duration: float) -> None:
+    """YouTube's rules: first at 0:00, at least three, each at least 10 s long."""
+    times = []
+    for line in lines:
+        stamp, title = line.split(" ", 1)
+        parts = [int(p) for p in stamp.split(":")]
+        times.append(sum(p * 60**i for i, p in enumerate(reversed(parts))))
+        assert title.strip()
+    assert times[0] == 0 and len(times) >= 3
+    assert all(b - a >= 10 for a, b in itertools.pairwise([*times, duration]))

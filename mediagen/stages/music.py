@@ -18,7 +18,7 @@ from mediagen.config import Music
 from mediagen.timeline import SectionSpan, VoicedSentence, Voiceover
 
 OVERLAP_S = 0.5  # the voice starts while the intro rings out, and the outro starts as the voice ends
-RAMP_S = 0.25
+RAMP_S = 0.15
 FADE_IN_S = 1.5
 FADE_OUT_S = 2.0
 

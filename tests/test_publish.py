@@ -1,0 +1,278 @@
+"""Ready to publish: loudness, music, chapters, feed, batch and the example CI workflow."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import json
+import operator
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from mediagen import pipeline
+from mediagen.batch import Shard, find_issues, issue_name
+from mediagen.config import load_config
+from mediagen.errors import InputError
+from mediagen.media.chapters import Chapter, youtube_chapters
+from mediagen.media.ffmpeg import decode_audio
+from mediagen.stages.music import RAMP_S
+
+from .conftest import ROOT, SAMPLES, corpus_file
+from .media_checks import assert_podcasting_chapters, assert_publishable
+
+WORKFLOW = ROOT / "examples" / "github-actions" / "publish.yml"
+
+
+@pytest.mark.parametrize(
+    ("lengths", "expected"),
+    [
+        ([30, 40, 50], [(0, 30), (30, 70), (70, 120)]),
+        ([5, 40, 8, 50, 20], [(0, 45), (45, 103), (103, 123)]),  # short ones merge into their neighbour
+        ([30, 40, 50, 4], [(0, 30), (30, 70), (70, 124)]),  # a short last one joins the one before
+        ([30, 5, 5], []),  # fewer than three long enough: none at all
+    ],
+)
+def test_youtube_chapters_start_at_zero_last_ten_seconds_and_number_at_least_three(lengths, expected):
+    chapters, start = [], 0.0
+    for n, length in enumerate(lengths):
+        chapters.append(Chapter(f"c{n}", start, start + length))
+        start += length
+    assert [(c.start, c.end) for c in youtube_chapters(chapters)] == expected
+
+
+@pytest.mark.parametrize("shards", [2, 3, 5])
+def test_shards_split_an_archive_into_disjoint_stable_parts(shards):
+    names = [f"issue-{n:03d}" for n in range(60)]
+    parts = [[n for n in names if Shard(k, shards).takes(n)] for k in range(1, shards + 1)]
+    assert sorted(functools.reduce(operator.iadd, parts, [])) == names
+    assert all(parts) and parts == [
+        [n for n in names if Shard(k, shards).takes(n)] for k in range(1, shards + 1)
+    ]
+
+
+@pytest.mark.parametrize("text", ["0/2", "3/2", "x", "1/0", "1-2"])
+def test_a_bad_shard_is_bad_input(text):
+    with pytest.raises(InputError, match="--shard"):
+        Shard.parse(text)
+
+
+def test_config_problems_are_reported_together(tmp_path):
+    (tmp_path / "mediagen.toml").write_text(
+        '[loudness]\nlufs = "loud"\n[music]\nbed = "missing.wav"\n[podcast]\ntitle = 3\ncolour = "red"\n'
+    )
+    with pytest.raises(InputError) as error:
+        load_config(tmp_path)
+    message = error.value.format_message()
+    for part in ("'loudness.lufs'", "'music.bed'", "'podcast.title'", "'podcast.colour'"):
+        assert f"Config value {part}" in message
+
+
+def tone_file(path: Path, frequency: float, seconds: float, rate: int = 24_000) -> Path:
+    t = np.arange(int(seconds * rate)) / rate
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(rate)
+        handle.writeframes((0.5 * np.sin(2 * np.pi * frequency * t) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def band_level(samples: np.ndarray, rate: int, frequency: float) -> float:
+    """Level (dB) of the band around `frequency` in a stretch of audio."""
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+    bins = np.fft.rfftfreq(len(samples), 1 / rate)
+    band = spectrum[(bins > frequency * 0.95) & (bins < frequency * 1.05)]
+    return 20 * np.log10(band.max() + 1e-9)
+
+
+@pytest.mark.slow
+def test_the_music_bed_is_at_least_12_db_quieter_under_speech_than_in_the_pauses(
+    tmp_path, monkeypatch, fake_engines
+):
+    """A tone stands in for the voice (220 Hz) and another for the bed (2 kHz): the bed's own band is
+    measured in the final MP3, in the middle of sentences and in the middle of the pauses."""
+    engines, _, tts = fake_engines
+    tts.seconds_per_char = 0.08
+    (tmp_path / "music").mkdir()
+    tone_file(tmp_path / "music" / "bed.wav", 2000, 5.0)
+    tone_file(tmp_path / "music" / "jingle.wav", 660, 2.0)
+    (tmp_path / "mediagen.toml").write_text('[music]\nintro = "music/jingle.wav"\nbed = "music/bed.wav"\n')
+    issue = tmp_path / "issue.md"
+    issue.write_text(
+        "---\ntitle: Ducking\n---\n\nA first long sentence to say out loud.\n\n"
+        "## Two\n\nA second long sentence to say out loud.\n\n## Three\n\nAnd a third one, long too.\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    report = pipeline.build(
+        issue,
+        pipeline.BuildOptions(out=tmp_path / "out", mode="verbatim", cache=tmp_path / "cache"),
+        engines=engines,
+    ).report
+    rate = 16_000
+    audio = decode_audio(tmp_path / "out" / "episode.mp3", rate, stage="test")
+    sentences = report["sentences"]
+    assert sentences[0]["start_s"] > 1.0  # the narration waits for the intro
+    under_speech, in_pauses = [], []
+    for sentence in sentences:
+        middle = (sentence["start_s"] + sentence["end_s"]) / 2
+        under_speech.append(
+            band_level(audio[int((middle - 0.1) * rate) : int((middle + 0.1) * rate)], rate, 2000)
+        )
+    for before, after in itertools.pairwise(sentences):
+        gap = after["start_s"] - before["end_s"]
+        if gap > 4 * RAMP_S + 0.15:
+            middle = (before["end_s"] + after["start_s"]) / 2
+            in_pauses.append(
+                band_level(audio[int((middle - 0.05) * rate) : int((middle + 0.05) * rate)], rate, 2000)
+            )
+    assert in_pauses, "no pause long enough to measure"
+    assert min(in_pauses) - max(under_speech) >= 12, (in_pauses, under_speech)
+    assert report["loudness"]["mp3"]["true_peak"] <= -1.0
+
+
+def make_site(tmp_path: Path, engines: pipeline.Engines) -> Path:
+    site = tmp_path / "site"
+    for name in ("issue-en", "issue-ja"):
+        pipeline.build(
+            SAMPLES / f"{name}.md",
+            pipeline.BuildOptions(out=site / name, mode="verbatim", cache=tmp_path / "cache"),
+            engines=engines,
+        )
+    return site
+
+
+@pytest.mark.slow
+def test_the_feed_parses_in_a_podcast_client_library_with_every_item_enclosure_and_duration(
+    tmp_path, monkeypatch, fake_engines
+):
+    import feedparser
+
+    site = make_site(tmp_path, fake_engines[0])
+    (tmp_path / "mediagen.toml").write_text(
+        '[podcast]\ntitle = "Field Notes"\nbase_url = "https://example.org/pod"\nauthor = "Mika"\n'
+        'description = "Offline tools."\ncategory = "Technology"\nimage = "cover.png"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "mediagen", "feed", str(site)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    parsed = feedparser.parse(str(site / "feed.xml"))
+    assert not parsed.bozo and parsed.version == "rss20"
+    assert parsed.feed.title == "Field Notes" and not parsed.feed.itunes_explicit
+    assert "<itunes:explicit>false</itunes:explicit>" in (site / "feed.xml").read_text()
+    assert "podcastindex.org/namespace/1.0" in " ".join(parsed.namespaces.values())
+    assert len(parsed.entries) == 2
+    for entry in parsed.entries:
+        folder = site / entry.link.split("/")[-2]
+        report = json.loads((folder / "report.json").read_text())
+        enclosure = entry.enclosures[0]
+        assert enclosure.href.endswith(f"/{folder.name}/episode.mp3") and enclosure.type == "audio/mpeg"
+        assert int(enclosure.length) == (folder / "episode.mp3").stat().st_size
+        h, m, s = (int(x) for x in entry.itunes_duration.split(":"))
+        assert abs(h * 3600 + m * 60 + s - report["duration_s"]) <= 1
+        assert entry.published_parsed[:3] == tuple(int(x) for x in report["episode"]["date"].split("-"))
+        assert entry.podcast_chapters["url"].endswith(f"/{folder.name}/chapters.json")
+        assert_podcasting_chapters(json.loads((folder / "chapters.json").read_text()), report)
+        assert_publishable(folder, report)
+    guids = [e.id for e in parsed.entries]
+    subprocess.run([sys.executable, "-m", "mediagen", "feed", str(site)], check=True, capture_output=True)
+    assert [e.id for e in feedparser.parse(str(site / "feed.xml")).entries] == guids  # stable
+
+
+def test_a_feed_without_base_url_is_a_clear_config_error(tmp_path, monkeypatch):
+    (tmp_path / "site").mkdir()
+    monkeypatch.chdir(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "mediagen", "feed", "site"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "mediagen: error: feed: set 'title' and 'base_url' in [podcast] of mediagen.toml"
+    ]
+
+
+@pytest.mark.slow
+def test_batch_builds_the_good_issues_reports_the_broken_one_and_shards_split_the_folder(tmp_path):
+    issues = tmp_path / "issues"
+    issues.mkdir()
+    for name in ("issue-en.md", "issue-ja.md", "soil-moisture.png", "lending.png"):
+        shutil.copy(SAMPLES / name, issues / name)
+    shutil.copy(corpus_file("twir-2026-04-15.md"), issues / "twir-2026-04-15.md")
+    shutil.copytree(corpus_file("rust-lld-on-stable/index.md").parent, issues / "rust-lld-on-stable")
+    (issues / "broken.md").write_text("---\ntitle: [never closed\n---\nBody\n")
+    (issues / "README.md").write_text("# About this archive\n")
+    names = {issue_name(i, issues) for i in find_issues(issues)}
+    assert names == {"issue-en", "issue-ja", "twir-2026-04-15", "rust-lld-on-stable", "broken"}
+
+    def batch(site: str, *extra: str) -> tuple[subprocess.CompletedProcess, dict]:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mediagen",
+                "batch",
+                str(issues),
+                "--out",
+                str(tmp_path / site),
+                "--mode",
+                "verbatim",
+                "--jobs",
+                "2",
+                "--cache",
+                str(tmp_path / "cache"),
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return result, json.loads((tmp_path / site / "batch.json").read_text())
+
+    result, summary = batch("site")
+    assert result.returncode == 1
+    by_name = {Path(r["out"]).name: r for r in summary["issues"]}
+    assert set(by_name) == names
+    broken = by_name.pop("broken")
+    assert broken["status"] == "failed" and broken["stage"] == "parse" and "not valid YAML" in broken["error"]
+    for name, issue in by_name.items():
+        assert issue["status"] == "built" and issue["duration_s"] > 0 and issue["stages"]
+        assert (tmp_path / "site" / name / "episode.mp4").is_file()
+    assert "broken" in result.stdout and "failed" in result.stdout
+
+    shards = [batch(f"shard-{k}", "--shard", f"{k}/2")[1] for k in (1, 2)]
+    built = [Path(r["out"]).name for s in shards for r in s["issues"]]
+    assert sorted(built) == sorted(names)  # together exactly the whole folder, each issue once
+
+
+def test_the_example_workflow_is_valid_yaml_and_runs_only_commands_the_cli_has():
+    from click.testing import CliRunner  # noqa: F401 - the CLI is resolved below without running anything
+
+    from mediagen.cli import cli
+
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    jobs = workflow["jobs"]
+    assert jobs["build"]["strategy"]["matrix"]["shard"] and jobs["feed"]["needs"] == "build"
+    uses = [step.get("uses", "") for job in jobs.values() for step in job["steps"]]
+    assert any(u.startswith("actions/cache") for u in uses) and any(
+        u.startswith("actions/upload-artifact") for u in uses
+    )
+    commands = [step["run"] for job in jobs.values() for step in job["steps"] if "run" in step]
+    mediagen_lines = [
+        line for command in commands for line in command.splitlines() if line.strip().startswith("mediagen ")
+    ]
+    assert {line.split()[1] for line in mediagen_lines} >= {"batch", "feed"}
+    for line in mediagen_lines:
+        args = shlex.split(re.sub(r"\$\{\{[^}]*\}\}", "1", line))[1:]
+        context = cli.make_context("mediagen", list(args), resilient_parsing=False)
+        name, command, rest = cli.resolve_command(context, args)
+        command.make_context(name, rest, parent=context)  # raises on an unknown option or a bad value
