@@ -1,15 +1,14 @@
-"""Loudness (EBU R 128) with ffmpeg: measure, then normalize in a second pass.
+"""Loudness (EBU R 128) with ffmpeg: measure, then apply, then check.
 
 Synthetic speech has a high peak-to-loudness ratio (piper: about 24 dB), so a gentle compressor first
-brings the peaks closer to the body of the voice; then ffmpeg's `loudnorm` measures the result (pass 1)
-and applies the measured values (pass 2: a linear gain where the true-peak limit allows, its limiter
-where it does not). The final file is measured again with the `ebur128` filter, as a listener's
-player would.
+brings the peaks closer to the body of the voice. Pass 1 measures the compressed mix with the `ebur128`
+filter; pass 2 applies the gain that reaches the target and a look-ahead limiter (run at the output
+rate, so inter-sample peaks stay under the true-peak limit); what the limiter took off is measured and
+given back once. ffmpeg's `loudnorm` does the same job but upsamples to 192 kHz: 13 times slower here.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -17,9 +16,8 @@ from pathlib import Path
 from mediagen.media.ffmpeg import run_ffmpeg
 
 SPEECH_COMPRESSOR = "acompressor=threshold=-30dB:ratio=3:attack=5:release=100:makeup=6dB"
-LOUDNESS_RANGE = 11.0
-# Margin kept below the requested true peak: MP3 and AAC encoding move peaks by a few tenths of a dB.
-ENCODER_PEAK_MARGIN = 1.0
+# The limiter works on sample peaks; inter-sample (true) peaks and the encoders add up to about 0.6 dB.
+LIMITER_MARGIN_DB = 1.0
 CORRECTION_TOLERANCE = 0.3
 CORRECTION_PEAK_MARGIN = 0.2
 
@@ -36,43 +34,30 @@ class Loudness:
 
 def normalize(source: Path, target: Path, lufs: float, peak: float, rate: int) -> Loudness:
     """Write `source` to `target` at `lufs` integrated loudness, true peak at most `peak`; returns what
-    the first pass measured."""
-    limit = peak - ENCODER_PEAK_MARGIN
-    settings = f"I={lufs}:TP={limit}:LRA={LOUDNESS_RANGE}"
-    report = run_ffmpeg(
-        [
-            "-i",
-            str(source),
-            "-af",
-            f"{SPEECH_COMPRESSOR},loudnorm={settings}:print_format=json",
-            "-f",
-            "null",
-            "-",
-        ],
-        stage="assemble",
-        loglevel="info",
-    )
-    measured = _loudnorm_json(report)
-    applied = (
-        f"{settings}:measured_I={measured['input_i']}:measured_TP={measured['input_tp']}"
-        f":measured_LRA={measured['input_lra']}:measured_thresh={measured['input_thresh']}"
-        f":offset={measured['target_offset']}:linear=true"
-    )
-    run_ffmpeg(
-        [
-            "-i",
-            str(source),
-            "-af",
-            f"{SPEECH_COMPRESSOR},loudnorm={applied}",
-            "-ar",
-            str(rate),
-            "-ac",
-            "1",
-            str(target),
-        ],
-        stage="assemble",
-    )
-    return Loudness(float(measured["input_i"]), float(measured["input_tp"]), float(measured["input_lra"]))
+    the first pass measured (after the compressor)."""
+    shaped = f"{SPEECH_COMPRESSOR},aresample={rate}"
+    measured = measure(source, shaped)
+    limiter = _limiter(peak)
+    gain = lufs - measured.integrated
+    _apply(source, target, f"{shaped},volume={gain:.2f}dB,{limiter}", rate)
+    reached = measure(target)
+    if abs(reached.integrated - lufs) > CORRECTION_TOLERANCE:
+        gain += lufs - reached.integrated
+        _apply(source, target, f"{shaped},volume={gain:.2f}dB,{limiter}", rate)
+    return measured
+
+
+def limit(source: Path, target: Path, peak: float, rate: int, gain_db: float = 0.0) -> None:
+    """A copy of an already normalized file, `gain_db` louder, with its peaks kept under `peak`."""
+    _apply(source, target, f"volume={gain_db:.2f}dB,{_limiter(peak)}", rate)
+
+
+def _limiter(peak: float) -> str:
+    return f"alimiter=limit={10 ** ((peak - LIMITER_MARGIN_DB) / 20):.4f}:level=false"
+
+
+def _apply(source: Path, target: Path, chain: str, rate: int) -> None:
+    run_ffmpeg(["-i", str(source), "-af", chain, "-ar", str(rate), "-ac", "1", str(target)], stage="assemble")
 
 
 def adjust(source: Path, target: Path, gain_db: float) -> None:
@@ -88,12 +73,13 @@ def correction(measured: Loudness, lufs: float, peak: float) -> float:
     return min(lufs - measured.integrated, peak - CORRECTION_PEAK_MARGIN - measured.true_peak)
 
 
-def measure(path: Path) -> Loudness:
-    """Integrated loudness, true peak and loudness range of a file, by ffmpeg's `ebur128` filter."""
+def measure(path: Path, before: str = "") -> Loudness:
+    """Integrated loudness, true peak and loudness range of a file (after the filters `before`, if any),
+    by ffmpeg's `ebur128` filter."""
+    scan = "ebur128=peak=true:framelog=verbose"  # the summary only, not a line per 100 ms
+    chain = f"{before},{scan}" if before else scan
     report = run_ffmpeg(
-        ["-i", str(path), "-vn", "-af", "ebur128=peak=true", "-f", "null", "-"],
-        stage="assemble",
-        loglevel="info",
+        ["-i", str(path), "-vn", "-af", chain, "-f", "null", "-"], stage="assemble", loglevel="info"
     )
     summary = report[report.rfind("Summary:") :]
     values = {
@@ -101,8 +87,3 @@ def measure(path: Path) -> Loudness:
         for name in ("I", "LRA", "Peak")
     }
     return Loudness(values["I"], values["Peak"], values["LRA"])
-
-
-def _loudnorm_json(report: str) -> dict[str, str]:
-    start = report.rfind("{")
-    return json.loads(report[start : report.index("}", start) + 1])
