@@ -27,6 +27,15 @@ Every setting is checked before anything runs; all problems are reported togethe
     language = "en"
     email = "editor@example.org"
     explicit = false
+
+    [qa]                               # the speech check (faster-whisper) of every voiced sentence
+    enabled = true                     # `--no-qa` turns it off for one build
+    max_wer = 0.15                     # English: a sentence heard with more word errors is re-voiced once,
+    max_cer = 0.15                     #   then flagged; Japanese: kana character error rate
+
+    [lexicon]                          # respellings for the voice (see mediagen/lexicon.py)
+    file = "lexicon.yaml"              # in addition to lexicon.yaml beside the issue
+    starter = true                     # the bundled starter lexicon
 """
 
 from __future__ import annotations
@@ -76,11 +85,29 @@ class Podcast:
 
 
 @dataclass(frozen=True)
+class QA:
+    enabled: bool = True
+    max_wer: float = 0.15
+    max_cer: float = 0.15
+
+    def max_error(self, lang: str) -> float:
+        return self.max_cer if lang == "ja" else self.max_wer
+
+
+@dataclass(frozen=True)
+class LexiconFiles:
+    file: Path | None = None
+    starter: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     cache: Path | None = None
     loudness: Loudness = field(default_factory=Loudness)
     music: Music = field(default_factory=Music)
     podcast: Podcast = field(default_factory=Podcast)
+    qa: QA = field(default_factory=QA)
+    lexicon: LexiconFiles = field(default_factory=LexiconFiles)
     source: Path | None = None
 
 
@@ -108,6 +135,13 @@ def load_config(folder: Path | None = None) -> Config:
             raw, "podcast", {name: str for name in Podcast.__annotations__} | {"explicit": bool}, problems
         )
     )
+    qa = QA(**_table(raw, "qa", {"enabled": bool, "max_wer": float, "max_cer": float}, problems))
+    for key in ("max_wer", "max_cer"):
+        if not 0 <= getattr(qa, key) <= 1:
+            problems.append(f"Config value 'qa.{key}': expected a rate between 0 and 1")
+    lexicon_values = _table(raw, "lexicon", {"file": str, "starter": bool}, problems)
+    if "file" in lexicon_values:
+        lexicon_values["file"] = _existing_file(base / lexicon_values["file"], "lexicon.file", problems)
     problems += [f"Config value '{key}': unknown setting" for key in raw]
     if problems:
         raise InputError(f"{source}: " + "; ".join(problems))
@@ -118,6 +152,8 @@ def load_config(folder: Path | None = None) -> Config:
         loudness=loudness,
         music=Music(**music_values),
         podcast=podcast,
+        qa=qa,
+        lexicon=LexiconFiles(**lexicon_values),
         source=source,
     )
 

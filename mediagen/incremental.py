@@ -21,13 +21,13 @@ from mediagen import pages
 from mediagen.cache import Cache, make_key
 from mediagen.confine import Refused
 from mediagen.document import Document
-from mediagen.engines.base import TTSEngine
+from mediagen.engines.base import ASREngine, TTSEngine
 from mediagen.episode import EpisodeSection, Slide
 from mediagen.files import sha256_file
-from mediagen.stages import publish, script, slides, voice
+from mediagen.stages import publish, qa, script, slides, voice
 from mediagen.templating import Templates
 
-STAGE_VERSIONS = {"script": 2, "voice": 1, "slides": 1, "fonts": 1, "mux": 2, "thumbnail": 1}
+STAGE_VERSIONS = {"script": 2, "voice": 1, "qa": 1, "slides": 1, "fonts": 1, "mux": 2, "thumbnail": 1}
 
 
 def digest(text: str) -> str:
@@ -101,8 +101,10 @@ def script_section(
 # --- voice: one entry per sentence -------------------------------------------------------------------
 
 
-def voice_work(line: voice.Line, lang: str, engine: str) -> Work:
+def voice_work(line: voice.Line, lang: str, engine: str, take: int = 1) -> Work:
     parts = {"text": digest(line.spoken), "voice": line.voice or "", "lang": lang, "engine": engine}
+    if take > 1:
+        parts["take"] = str(take)
     return Work("voice", f"{line.section_id}: {line.text[:40]}", parts)
 
 
@@ -114,12 +116,13 @@ def voice_lines(
     cache: Cache,
     ledger: Ledger,
     on_line: Callable[[], None] | None = None,
+    take: int = 1,
 ) -> tuple[list[np.ndarray], int]:
     """Audio of every line, from the cache where it is there; the engine is loaded only if needed."""
     clips: list[np.ndarray] = []
     rate = 0
     for line in lines:
-        work = voice_work(line, lang, engine_id)
+        work = voice_work(line, lang, engine_id, take)
         ledger.add(work)
         stored = cache.get_file("voice", work.key, ".wav")
         if stored is not None:
@@ -128,7 +131,7 @@ def voice_lines(
         else:
             cache.miss("voice", work.key)
             tts = engine()
-            clip, clip_rate = quantize(voice.synthesize_line(tts, line)), tts.sample_rate
+            clip, clip_rate = quantize(voice.synthesize_line(tts, line, take)), tts.sample_rate
             cache.put_bytes("voice", work.key, ".wav", wav_bytes(clip, clip_rate))
         if rate and clip_rate != rate:
             clip = resample(clip, clip_rate, rate)
@@ -137,6 +140,48 @@ def voice_lines(
         if on_line:
             on_line()
     return clips, rate
+
+
+# --- qa: what was heard in each take, one entry per voiced clip ---------------------------------------
+
+
+def heard_lines(
+    lines: list[voice.Line],
+    clips: list[np.ndarray],
+    rate: int,
+    lang: str,
+    engine_id: str,
+    take: int,
+    asr_id: str,
+    asr: Callable[[], ASREngine],
+    cache: Cache,
+    ledger: Ledger,
+) -> list[qa.Heard]:
+    """What the recognizer heard in each clip; only clips not heard before are transcribed (together,
+    packed into windows), and the recognizer is loaded only then."""
+    works = [
+        Work(
+            "qa",
+            f"{line.section_id}: {line.text[:40]}",
+            {"voice": voice_work(line, lang, engine_id, take).key, "asr": asr_id},
+        )
+        for line in lines
+    ]
+    heard: list[qa.Heard | None] = []
+    for work in works:
+        ledger.add(work)
+        stored = cache.get_json("qa", work.key)
+        if stored is not None:
+            cache.hit("qa", work.key)
+        heard.append(qa.Heard.from_json(stored["words"]) if stored is not None else None)
+    todo = [i for i, h in enumerate(heard) if h is None]
+    if todo:
+        fresh = qa.recognize(asr(), [clips[i] for i in todo], rate, lang)
+        for i, result in zip(todo, fresh, strict=True):
+            cache.miss("qa", works[i].key)
+            cache.put_json("qa", works[i].key, {"words": result.to_json()})
+            heard[i] = result
+    return [h for h in heard if h is not None]
 
 
 def _pcm16(samples: np.ndarray) -> np.ndarray:

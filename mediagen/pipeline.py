@@ -25,19 +25,20 @@ from mediagen import __version__, incremental, pages
 from mediagen.cache import Cache, default_cache_dir, load_manifest, write_manifest
 from mediagen.config import Config, load_config
 from mediagen.document import Document
-from mediagen.engines.base import LLMEngine, TTSEngine
+from mediagen.engines.base import ASREngine, LLMEngine, TTSEngine
 from mediagen.engines.registry import engine_identity, get_engine
 from mediagen.episode import Episode, EpisodeSection, dump_episode, load_episode, set_source
 from mediagen.errors import InputError, MediagenError
 from mediagen.files import atomic_write_bytes, atomic_write_text, sha256_file
+from mediagen.lexicon import lexicon_for
 from mediagen.media import chapters as chapter_writers
 from mediagen.media.ffmpeg import decode_audio
 from mediagen.models import user_cache_dir
 from mediagen.progress import Progress, SilentProgress
-from mediagen.stages import align, assemble, music, parse, publish, script, slides, voice
+from mediagen.stages import align, assemble, music, parse, publish, qa, script, slides, voice
 from mediagen.templating import Templates, search_path
 from mediagen.text import detect_language
-from mediagen.timeline import SlideSpan, Voiceover
+from mediagen.timeline import SlideSpan, SpokenWord, Voiceover
 
 SUPPORTED_LANGS = ("en", "ja")
 MEDIA_NAMES = ("episode.mp3", "episode.mp4")
@@ -66,6 +67,7 @@ class BuildOptions:
     cache: Path | None = None
     rescript: tuple[str, ...] = ()
     force: bool = False
+    qa: bool = True  # the speech check; also off when the config says `[qa] enabled = false`
 
 
 def tts_spec(lang: str, choice: str | None) -> tuple[str, dict[str, str]]:
@@ -98,6 +100,11 @@ class Engines:
     tts: Callable[[str, str | None], TTSEngine] = field(default=lambda lang, choice: _make_tts(lang, choice))
     llm_id: Callable[[str], str] = field(default=lambda model: engine_identity("llm", "llama", model=model))
     tts_id: Callable[[str, str | None], str] = field(default=lambda lang, choice: _tts_identity(lang, choice))
+    # The speech check's recognizer per language (None: no check, as with a fake voice).
+    asr: Callable[[str], ASREngine] | None = field(
+        default=lambda lang: get_engine("asr", "whisper", lang=lang)
+    )
+    asr_id: Callable[[str], str] = field(default=lambda lang: engine_identity("asr", "whisper", lang=lang))
 
 
 @dataclass
@@ -117,6 +124,7 @@ class _Run:
         self.stages: dict[str, float] = {}
         self.warnings: list[str] = []
         self.script: dict[str, Any] = {}
+        self.qa: dict[str, Any] = {}
         self.started = time.perf_counter()
 
     @contextmanager
@@ -427,7 +435,8 @@ def _produce(
         if write_yaml:
             _write_episode(episode, out_dir, edited)
     with run.stage("voice", total=sum(len(s.narration) for s in episode.sections)):
-        lines = voice.lines_to_voice(episode)
+        lexicon = lexicon_for(folder, run.config.lexicon.file, run.config.lexicon.starter)
+        lines = voice.lines_to_voice(episode, lexicon)
         tts: list[TTSEngine] = []
 
         def engine() -> TTSEngine:
@@ -438,9 +447,18 @@ def _produce(
         clips, rate = incremental.voice_lines(
             lines, episode.lang, tts_id, engine, run.cache, run.ledger, run.progress.advance
         )
-        voiceover = voice.lay_out(episode, lines, clips, rate or assemble.OUTPUT_SAMPLE_RATE)
-        voiceover = music.add_music(voiceover, run.config.music, _decoder)
+        rate = rate or assemble.OUTPUT_SAMPLE_RATE
+    heard = None
+    if not (options.qa and run.config.qa.enabled):
+        run.qa = {"skipped": "the speech check is off (--no-qa or [qa] enabled = false)"}
+    elif engines.asr is None:
+        run.qa = {"skipped": "no speech recognizer for this build"}
+    elif lines:
+        with run.stage("qa", total=len(lines)):
+            clips, heard = _check_speech(lines, clips, rate, episode.lang, tts_id, engine, engines, run)
     with run.stage("align"):
+        voiceover = voice.lay_out(episode, lines, clips, rate, heard)
+        voiceover = music.add_music(voiceover, run.config.music, _decoder)
         spans = align.schedule_slides(episode, voiceover)
         cues = align.caption_cues(voiceover, episode.lang)
     with run.stage("publish"):
@@ -455,6 +473,73 @@ def _produce(
     atomic_write_text(out_dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     _finish_manifest(out_dir, run, mux, source_name)
     return BuildResult(out_dir=out_dir, report=report)
+
+
+def _check_speech(
+    lines: list[voice.Line],
+    clips: list[np.ndarray],
+    rate: int,
+    lang: str,
+    tts_id: str,
+    tts: Callable[[], TTSEngine],
+    engines: Engines,
+    run: _Run,
+) -> tuple[list[np.ndarray], list[tuple[SpokenWord, ...]]]:
+    """Transcribe every sentence, re-voice once (a careful second take) each one heard worse than the
+    limit, keep the better take, flag what is still wrong. Returns the clips and the words heard."""
+    assert engines.asr is not None
+    recognizer: list[ASREngine] = []
+
+    def asr() -> ASREngine:
+        if not recognizer:
+            recognizer.append(engines.asr(lang))  # type: ignore[misc]
+        return recognizer[0]
+
+    asr_id = engines.asr_id(lang)
+    limit = run.config.qa.max_error(lang)
+
+    def hear(chosen: list[voice.Line], audio: list[np.ndarray], take: int) -> list[qa.Heard]:
+        return incremental.heard_lines(
+            chosen, audio, rate, lang, tts_id, take, asr_id, asr, run.cache, run.ledger
+        )
+
+    heard = hear(lines, clips, 1)
+    checks = [
+        qa.Check(
+            line.section_id,
+            line.text,
+            line.spoken,
+            1,
+            h,
+            qa.score(lang, line.text, line.spoken, h.text),
+            False,
+        )
+        for line, h in zip(lines, heard, strict=True)
+    ]
+    bad = [i for i, check in enumerate(checks) if check.score.rate > limit]
+    if bad:
+        again = [lines[i] for i in bad]
+        retaken, retake_rate = incremental.voice_lines(
+            again, lang, tts_id, tts, run.cache, run.ledger, take=2
+        )
+        retaken = [incremental.resample(c, retake_rate, rate) if retake_rate != rate else c for c in retaken]
+        for i, clip, h in zip(bad, retaken, hear(again, retaken, 2), strict=True):
+            second = qa.score(lang, lines[i].text, lines[i].spoken, h.text)
+            if second.rate < checks[i].score.rate:
+                checks[i].retakes.append(checks[i].score.rate)
+                checks[i].take, checks[i].heard, checks[i].score, clips[i] = 2, h, second, clip
+            else:
+                checks[i].retakes.append(second.rate)
+    for check in checks:
+        check.flagged = check.score.rate > limit
+        if check.flagged:
+            run.warn(
+                f"qa: section '{check.section_id}': heard {check.heard.text[:60]!r} "
+                f"for {check.text[:60]!r} ({qa.METRIC[lang]} {check.score.rate:.0%})"
+            )
+        run.progress.advance()
+    run.qa = qa.report(checks, lang, asr_id, limit)
+    return clips, [c.heard.words for c in checks]
 
 
 def _decoder(path: Path, rate: int) -> np.ndarray:
@@ -583,8 +668,9 @@ def _report(
             }
             for s in voiceover.sentences
         ],
-        "engines": {"tts": tts_id, "llm": run.script.get("llm")},
+        "engines": {"tts": tts_id, "llm": run.script.get("llm"), "asr": run.qa.get("asr")},
         "script": run.script,
+        "qa": run.qa,
         "stages": run.stages,
         "cache": {"folder": str(run.cache.root), **run.cache.usage.as_report()},
         "build_s": round(time.perf_counter() - run.started, 3),

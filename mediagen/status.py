@@ -11,6 +11,7 @@ from mediagen import incremental, pipeline
 from mediagen.cache import Cache, load_manifest
 from mediagen.document import Document
 from mediagen.episode import Episode, EpisodeSection
+from mediagen.lexicon import Lexicon, lexicon_for
 from mediagen.stages import script, slides, voice
 from mediagen.templating import Templates, search_path
 
@@ -64,7 +65,8 @@ def issue_status(
     kept = None if options.force else pipeline.edited_episode(out_dir)
     rows, sections = _script_rows(doc, lang, options, run.cache, engines, recorded.get("script", {}), kept)
     tts_id = engines.tts_id(lang, options.voice)
-    rows += _voice_rows(sections, lang, tts_id, run.cache, recorded.get("voice", {}))
+    lexicon = lexicon_for(doc.folder, run.config.lexicon.file, run.config.lexicon.starter)
+    rows += _voice_rows(sections, lang, tts_id, lexicon, run.cache, recorded.get("voice", {}))
     rows += _slide_rows(sections, doc.folder, lang, options, run.cache, recorded.get("slides", {}))
     rows.append(_output_row(rows, out_dir, manifest))
     return rows
@@ -106,7 +108,12 @@ def _script_rows(
 
 
 def _voice_rows(
-    sections: list[EpisodeSection | str], lang: str, tts_id: str, cache: Cache, recorded: dict[str, dict]
+    sections: list[EpisodeSection | str],
+    lang: str,
+    tts_id: str,
+    lexicon: Lexicon,
+    cache: Cache,
+    recorded: dict[str, dict],
 ) -> list[Row]:
     rows = []
     for section in sections:
@@ -114,7 +121,9 @@ def _voice_rows(
             rows.append(Row("voice", section, "redo", "after the section is written again"))
             continue
         episode = Episode(title="", lang=lang, sections=[section])
-        works = [incremental.voice_work(line, lang, tts_id) for line in voice.lines_to_voice(episode)]
+        works = [
+            incremental.voice_work(line, lang, tts_id) for line in voice.lines_to_voice(episode, lexicon)
+        ]
         by_position = [r for name, r in recorded.items() if name.startswith(f"{section.id}: ")]
         reasons = [
             why(

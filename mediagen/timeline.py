@@ -9,12 +9,22 @@ import numpy as np
 
 
 @dataclass(frozen=True)
+class SpokenWord:
+    """A word as the speech recognizer heard it, with its time (relative to what holds it)."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
 class VoicedSentence:
     section_id: str
     text: str  # as written (captions show this)
     spoken: str  # as sent to the voice
     start: float
     end: float
+    words: tuple[SpokenWord, ...] = ()  # heard by the QA check, in episode time (empty without it)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ def fake_engines() -> tuple[pipeline.Engines, FakeLLM, FakeTTS]:
         tts=lambda lang, voice: tts,
         llm_id=lambda model: llm.model_id,
         tts_id=lambda lang, voice: tts.model_id,
+        asr=None,  # a tone cannot be checked by listening
     )
     return engines, llm, tts
 

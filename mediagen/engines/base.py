@@ -48,8 +48,9 @@ class TTSEngine(Engine):
     sample_rate: int
 
     @abstractmethod
-    def synthesize(self, text: str, voice: str | None = None) -> np.ndarray:
-        """Speak one sentence of text already normalized for speech."""
+    def synthesize(self, text: str, voice: str | None = None, take: int = 1) -> np.ndarray:
+        """Speak one sentence of text already normalized for speech. `take` 2 is a second, more careful
+        attempt (slower, steadier) for a sentence the speech check heard wrong."""
 
 
 @dataclass(frozen=True)

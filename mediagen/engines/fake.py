@@ -55,7 +55,7 @@ class FakeTTS(TTSEngine):
     def identity(cls, sample_rate: int = 16_000, seconds_per_char: float = 0.06, **_: object) -> str:
         return f"fake-tts:{sample_rate}:{seconds_per_char}"
 
-    def synthesize(self, text: str, voice: str | None = None) -> np.ndarray:
+    def synthesize(self, text: str, voice: str | None = None, take: int = 1) -> np.ndarray:
         self.spoken.append(text)
         count = max(1, int(len(text) * self.seconds_per_char * self.sample_rate))
         t = np.arange(count) / self.sample_rate

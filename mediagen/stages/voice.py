@@ -10,8 +10,9 @@ import numpy as np
 from mediagen.engines.base import TTSEngine
 from mediagen.episode import Episode
 from mediagen.errors import StageError
+from mediagen.lexicon import EMPTY, Lexicon
 from mediagen.speech import normalize_for_speech
-from mediagen.timeline import SectionSpan, VoicedSentence, Voiceover
+from mediagen.timeline import SectionSpan, SpokenWord, VoicedSentence, Voiceover
 
 LEAD_IN_S = 0.25
 SENTENCE_PAUSE_S = 0.30
@@ -30,38 +31,48 @@ class Line:
     voice: str | None
 
 
-def lines_to_voice(episode: Episode) -> list[Line]:
-    """Every narration line with its text normalized for speech; lines with nothing to say are left out."""
+def lines_to_voice(episode: Episode, lexicon: Lexicon = EMPTY) -> list[Line]:
+    """Every narration line as the voice gets it: the lexicon's respellings applied, then normalized for
+    speech; lines with nothing to say are left out."""
     lines = []
     for section in episode.sections:
         for line in section.narration:
-            spoken = normalize_for_speech(line.text, episode.lang)
+            spoken = normalize_for_speech(lexicon.apply(line.text, episode.lang), episode.lang)
             if spoken:
                 lines.append(Line(section.id, line.text, spoken, line.voice))
     return lines
 
 
-def synthesize_line(engine: TTSEngine, line: Line) -> np.ndarray:
-    return _synthesize(engine, line.spoken, line.voice, line.section_id)
+def synthesize_line(engine: TTSEngine, line: Line, take: int = 1) -> np.ndarray:
+    return _synthesize(engine, line.spoken, line.voice, line.section_id, take)
 
 
-def lay_out(episode: Episode, lines: list[Line], clips: list[np.ndarray], rate: int) -> Voiceover:
-    """Put the voiced lines on one timeline: short pauses between sentences, longer ones between sections."""
+def lay_out(
+    episode: Episode,
+    lines: list[Line],
+    clips: list[np.ndarray],
+    rate: int,
+    heard: list[tuple[SpokenWord, ...]] | None = None,
+) -> Voiceover:
+    """Put the voiced lines on one timeline: short pauses between sentences, longer ones between sections.
+    `heard` (per line, times relative to its clip) becomes each sentence's words in episode time."""
     pieces: list[np.ndarray] = [_silence(LEAD_IN_S, rate)]
     cursor = len(pieces[0])
     sentences: list[VoicedSentence] = []
     starts: list[float] = []
-    by_section: dict[str, list[tuple[Line, np.ndarray]]] = {}
-    for line, clip in zip(lines, clips, strict=True):
-        by_section.setdefault(line.section_id, []).append((line, clip))
+    by_section: dict[str, list[tuple[Line, np.ndarray, tuple[SpokenWord, ...]]]] = {}
+    for line, clip, words in zip(lines, clips, heard or [()] * len(lines), strict=True):
+        by_section.setdefault(line.section_id, []).append((line, clip, words))
     for number, section in enumerate(episode.sections):
         starts.append(cursor / rate if number else 0.0)
         if number:
             pieces.append(_silence(SECTION_PAUSE_S - SENTENCE_PAUSE_S, rate))
             cursor += len(pieces[-1])
-        for line, clip in by_section.get(section.id, []):
+        for line, clip, words in by_section.get(section.id, []):
             start, cursor = cursor, cursor + len(clip)
-            sentences.append(VoicedSentence(section.id, line.text, line.spoken, start / rate, cursor / rate))
+            at = start / rate
+            timed = tuple(SpokenWord(w.text, at + w.start, at + w.end) for w in words)
+            sentences.append(VoicedSentence(section.id, line.text, line.spoken, at, cursor / rate, timed))
             pieces += [clip, _silence(SENTENCE_PAUSE_S, rate)]
             cursor += len(pieces[-1])
     pieces.append(_silence(TAIL_S - SENTENCE_PAUSE_S, rate))
@@ -87,9 +98,12 @@ def voice_episode(
     return lay_out(episode, lines, clips, engine.sample_rate)
 
 
-def _synthesize(engine: TTSEngine, text: str, voice: str | None, section_id: str) -> np.ndarray:
+def _synthesize(
+    engine: TTSEngine, text: str, voice: str | None, section_id: str, take: int = 1
+) -> np.ndarray:
     try:
-        audio = np.asarray(engine.synthesize(text, voice), dtype=np.float32)
+        spoken = engine.synthesize(text, voice, take=take) if take > 1 else engine.synthesize(text, voice)
+        audio = np.asarray(spoken, dtype=np.float32)
     except Exception as exc:  # an engine may fail in many ways; name the stage and section
         raise StageError(
             "voice", f"{engine.name} failed on {text[:50]!r}: {exc}", section=section_id

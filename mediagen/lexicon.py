@@ -1,0 +1,147 @@
+"""Pronunciation lexicon: respellings applied only to the text the voice receives (captions, slides
+and the episode script keep the author's spelling).
+
+A lexicon file maps, per language, a written form to what the voice should be given:
+
+    en:
+      PostgreSQL: Post-gress-Q-L          # whole words, case-insensitive
+      - {word: AI, say: A I, case_sensitive: true}   # (or a list of entries, for the options)
+    ja:
+      GitHub: ギットハブ
+
+Latin-script words match whole words only (letters and digits may not touch them on either side, so
+"GitHubで" matches "GitHub" but "GitHubber" does not); other scripts match exactly where they occur.
+Later files override earlier ones: the bundled starter lexicon, then the config's, then the
+`lexicon.yaml` beside the issue.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from mediagen.errors import InputError
+
+LEXICON_FILE = "lexicon.yaml"
+_LATIN_WORD = re.compile(r"[A-Za-z0-9][\w.+#'’-]*")
+
+
+class Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    word: str = Field(min_length=1)
+    say: str = Field(min_length=1)
+    case_sensitive: bool = False
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Entries per language; `apply` rewrites a sentence in one pass, longest written form first."""
+
+    entries: dict[str, tuple[Entry, ...]]
+
+    def for_lang(self, lang: str) -> tuple[Entry, ...]:
+        return self.entries.get(lang, ())
+
+    def apply(self, text: str, lang: str) -> str:
+        entries = self.for_lang(lang)
+        if not entries:
+            return text
+        return _pattern(entries).sub(lambda m: _say(entries, m.group(0)), text)
+
+    def merged(self, other: Lexicon) -> Lexicon:
+        """This lexicon with `other`'s entries added; `other` wins where both spell the same word."""
+        entries = {}
+        for lang in self.entries.keys() | other.entries.keys():
+            table = {_index(e): e for e in self.for_lang(lang)}
+            table |= {_index(e): e for e in other.for_lang(lang)}
+            entries[lang] = tuple(table.values())
+        return Lexicon(entries)
+
+    def fingerprint(self, lang: str) -> str:
+        return repr(sorted((e.word, e.say, e.case_sensitive) for e in self.for_lang(lang)))
+
+
+EMPTY = Lexicon({})
+
+
+def _index(entry: Entry) -> str:
+    return entry.word if entry.case_sensitive else entry.word.casefold()
+
+
+def _pattern(entries: tuple[Entry, ...]) -> re.Pattern[str]:
+    alternatives = []
+    for entry in sorted(entries, key=lambda e: -len(e.word)):
+        word = re.escape(entry.word)
+        if _LATIN_WORD.fullmatch(entry.word):
+            word = rf"(?<![A-Za-z0-9]){word}(?![A-Za-z0-9])"
+        alternatives.append(word if entry.case_sensitive else f"(?i:{word})")
+    return re.compile("|".join(alternatives))
+
+
+def _say(entries: tuple[Entry, ...], found: str) -> str:
+    for entry in sorted(entries, key=lambda e: (-len(e.word), not e.case_sensitive)):
+        if found == entry.word or (not entry.case_sensitive and found.casefold() == entry.word.casefold()):
+            return entry.say
+    return found
+
+
+def parse_lexicon(text: str, name: str) -> Lexicon:
+    """A lexicon from YAML text; any problem is one InputError naming the file and the entry."""
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise InputError(f"{name}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{name}: expected languages (en:, ja:) at the top level")
+    entries: dict[str, tuple[Entry, ...]] = {}
+    for lang, table in data.items():
+        if isinstance(table, dict):
+            items = [{"word": str(word), "say": say} for word, say in table.items()]
+        elif isinstance(table, list):
+            items = table
+        else:
+            raise InputError(f"{name}: '{lang}' must map words to what to say, or list entries")
+        parsed = []
+        for item in items:
+            try:
+                parsed.append(Entry.model_validate(item))
+            except ValidationError as exc:
+                problem = exc.errors()[0]
+                where = ".".join(str(p) for p in problem["loc"])
+                raise InputError(f"{name}: {lang} entry {item!r}: {where} {problem['msg']}") from None
+        entries[str(lang)] = tuple(parsed)
+    return Lexicon(entries)
+
+
+def load_lexicon(path: Path) -> Lexicon:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the lexicon ({exc})") from None
+    return parse_lexicon(text, str(path))
+
+
+def starter_lexicon() -> Lexicon:
+    """The bundled lexicons: tech names the voices misread (found with `mediagen qa`)."""
+    lexicon = EMPTY
+    for lang in ("en", "ja"):
+        text = resources.files("mediagen.lexicons").joinpath(f"{lang}.yaml").read_text(encoding="utf-8")
+        lexicon = lexicon.merged(parse_lexicon(text, f"starter lexicon ({lang})"))
+    return lexicon
+
+
+def lexicon_for(issue_folder: Path | None, configured: Path | None, starter: bool = True) -> Lexicon:
+    """Starter, then the config's file, then `lexicon.yaml` beside the issue (later entries win)."""
+    lexicon = starter_lexicon() if starter else EMPTY
+    if configured is not None:
+        lexicon = lexicon.merged(load_lexicon(configured))
+    beside = issue_folder / LEXICON_FILE if issue_folder else None
+    if beside is not None and beside.is_file():
+        lexicon = lexicon.merged(load_lexicon(beside))
+    return lexicon
