@@ -3,7 +3,9 @@ so `mediagen --help` stays fast."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -89,6 +91,12 @@ _rescript_option = click.option(
     help="Write this section's narration and slides afresh even though you edited episode.yaml "
     "(repeatable). Other edits are kept.",
 )
+_qa_option = click.option(
+    "--qa/--no-qa",
+    default=True,
+    help="Check every voiced sentence by transcribing it (faster-whisper): re-voice what was heard "
+    "wrong, flag what stays wrong, time captions by the words heard. On by default.",
+)
 _force_option = click.option(
     "--force",
     is_flag=True,
@@ -136,6 +144,7 @@ def _issue_options(func):
 
 @cli.command()
 @_issue_options
+@_qa_option
 def build(issue: Path, quiet: bool, **options: object) -> None:
     """Build every output for ISSUE (a Markdown file): episode.mp3, episode.mp4, episode.srt/.vtt,
     slides.pdf, episode.yaml and report.json.
@@ -168,6 +177,7 @@ def script_command(issue: Path, quiet: bool, **options: object) -> None:
 @_voice_option
 @_templates_option
 @_cache_option
+@_qa_option
 @_quiet_option
 def render(episode: Path, quiet: bool, **options: object) -> None:
     """Produce the media from EPISODE (an episode.yaml, possibly edited by hand). Only sentences and
@@ -351,10 +361,93 @@ def _progress(quiet: bool):
     return SilentProgress() if quiet else ConsoleProgress()
 
 
+@cli.command("qa")
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--all", "show_all", is_flag=True, help="Every sentence, not only those heard differently.")
+def qa_command(out_dir: Path, show_all: bool) -> None:
+    """Print the speech check of a built episode (OUT_DIR/report.json): per sentence what was said and
+    what the recognizer heard, the score, and the flagged sentences. Exit code 1 if any is flagged."""
+    from rich.table import Table
+
+    report = _read_report(out_dir)
+    block = report.get("qa") or {}
+    if "sentences" not in block:
+        raise click.ClickException(
+            f"{out_dir}: no speech check in report.json ({block.get('skipped', 'not run')})"
+        )
+    table = Table(title=f"{report.get('title', '')}: {block['metric']} {block['overall']:.1%} overall")
+    for column in ("#", "section", "said", "heard", block["metric"], "take"):
+        table.add_column(column, overflow="fold")
+    for number, row in enumerate(block["sentences"]):
+        if show_all or row["score"] > 0 or row["flagged"]:
+            mark = " ⚑" if row["flagged"] else ""
+            table.add_row(
+                str(number),
+                row["section"],
+                row["text"],
+                row["heard"],
+                f"{row['score']:.0%}{mark}",
+                str(row["take"]),
+            )
+    _console(stderr=False).print(table)
+    flagged = block["flagged"]
+    click.echo(
+        f"{len(flagged)} flagged, {block['retaken']} re-voiced, of {len(block['sentences'])} sentences"
+    )
+    if flagged:
+        sys.exit(1)
+
+
+def _read_report(out_dir: Path) -> dict:
+    path = out_dir / "report.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"{path}: cannot read the build report ({exc})") from None
+
+
+def _console(stderr: bool = True):
+    from rich.console import Console
+
+    return Console(stderr=stderr, width=max(100, shutil.get_terminal_size((120, 20)).columns))
+
+
+def section_table(report: dict):
+    """The end-of-build table: per section its duration, speech check score, flags and guard cases."""
+    from rich.table import Table
+
+    qa = report.get("qa") or {}
+    scores = qa.get("sections", {})
+    flagged_by_section: dict[str, int] = {}
+    for number in qa.get("flagged", []):
+        section = qa["sentences"][number]["section"]
+        flagged_by_section[section] = flagged_by_section.get(section, 0) + 1
+    guarded: dict[str, int] = {}
+    for case in report.get("script", {}).get("guard", []):
+        guarded[case["section"]] = guarded.get(case["section"], 0) + 1
+    table = Table(box=None, pad_edge=False)
+    for column in ("section", "duration", qa.get("metric", "qa"), "flags", "guard"):
+        table.add_column(column)
+    for section in report["sections"]:
+        sid = section["id"]
+        flags = list(section["flags"])
+        if flagged_by_section.get(sid):
+            flags.append(f"{flagged_by_section[sid]} heard wrong")
+        table.add_row(
+            sid,
+            f"{section['end_s'] - section['start_s']:.1f} s",
+            f"{scores[sid]:.1%}" if sid in scores else "–",
+            ", ".join(flags) or "–",
+            f"{guarded[sid]} replaced" if guarded.get(sid) else "–",
+        )
+    return table
+
+
 def _summary(result, started: float) -> None:
     from mediagen.pipeline import OUTPUT_NAMES
 
     report = result.report
+    _console().print(section_table(report))
     minutes, seconds = divmod(report["duration_s"], 60)
     click.echo(
         f"{result.out_dir}/: {' '.join(OUTPUT_NAMES)} · audio {int(minutes)}:{seconds:04.1f}"

@@ -27,7 +27,7 @@ from mediagen.files import sha256_file
 from mediagen.stages import publish, qa, script, slides, voice
 from mediagen.templating import Templates
 
-STAGE_VERSIONS = {"script": 2, "voice": 1, "qa": 1, "slides": 1, "fonts": 1, "mux": 2, "thumbnail": 1}
+STAGE_VERSIONS = {"script": 3, "voice": 1, "qa": 1, "slides": 1, "fonts": 1, "mux": 2, "thumbnail": 1}
 
 
 def digest(text: str) -> str:
@@ -82,7 +82,9 @@ def script_section(
     stored = cache.get_json("script", work.key)
     if stored is not None:
         cache.hit("script", work.key)
-        report = script.ScriptReport(fallbacks=stored["fallbacks"], rejected=stored["rejected"])
+        report = script.ScriptReport(
+            fallbacks=stored["fallbacks"], rejected=stored["rejected"], replaced=stored["replaced"]
+        )
         return EpisodeSection.model_validate(stored["section"]), report
     cache.miss("script", work.key)
     section, report = scripter.write(unit)
@@ -93,6 +95,7 @@ def script_section(
             "section": section.model_dump(mode="json"),
             "fallbacks": report.fallbacks,
             "rejected": report.rejected,
+            "replaced": report.replaced,
         },
     )
     return section, report

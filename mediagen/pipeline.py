@@ -331,7 +331,14 @@ def _script_units(
         "llm_calls": report.llm_calls,
         "fallbacks": report.fallbacks,
         "rejected": report.rejected,
+        "guard": report.replaced,
     }
+    for case in report.replaced:
+        instead = f"replaced by {case['replacement'][:50]!r}" if case["replacement"] else "dropped"
+        run.warn(
+            f"guard: section '{case['section']}': {case['kind']} {case['item'][:50]!r} {instead} "
+            f"({case['reason']})"
+        )
     return sections
 
 
@@ -516,7 +523,8 @@ def _check_speech(
         )
         for line, h in zip(lines, heard, strict=True)
     ]
-    bad = [i for i, check in enumerate(checks) if check.score.rate > limit]
+    # Re-voicing is cheap next to a wrong word: a second take for anything heard at half the limit.
+    bad = [i for i, check in enumerate(checks) if check.score.rate > limit * qa.RETAKE_SHARE]
     if bad:
         again = [lines[i] for i in bad]
         retaken, retake_rate = incremental.voice_lines(

@@ -77,11 +77,55 @@ def content_words(text: str, lang: str) -> list[str]:
 
 
 def numbers(text: str) -> set[str]:
-    """Numbers written in the text, with thousands separators removed ("1,000" == "1000")."""
+    """Numbers in the text as values: thousands separators removed ("1,000" == "1000"), full-width
+    digits folded, and English number words read ("seven times" == "7x", "twenty-five" == "25")."""
     found = set()
-    for match in _NUMBER.findall(fold(text)):
-        found.add(re.sub(r",(?=\d{3}\b)", "", match).rstrip(".,"))
+    folded = fold(text)
+    for match in _NUMBER.findall(folded):
+        value = re.sub(r",(?=\d{3}\b)", "", match).rstrip(".,")
+        found.add(value[:-2] if value.endswith(".0") else value)
+    for word in re.findall(r"[a-z]+(?:-[a-z]+)?", folded):
+        if word in _NUMBER_WORDS:
+            found.add(_NUMBER_WORDS[word])
     return found
+
+
+def _number_words() -> dict[str, str]:
+    from num2words import num2words
+
+    words = {num2words(n): str(n) for n in range(2, 100)}
+    words |= {num2words(n, to="ordinal"): str(n) for n in range(3, 32)}
+    # "one", "first" and "second" are as often plain words ("one of", "at first", "a second look").
+    return words | {"hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000"}
+
+
+_NUMBER_WORDS = _number_words()
+# Words that start sentences or name months and days without being a claim about the section.
+_NOT_NAMES = frozenset("i a an the this that these those it we you they".split())
+_KATAKANA_WORD = re.compile(r"[ァ-ヺー]{3,}")
+_LATIN_NAME = re.compile(r"\b[A-Z][\w.+#-]*[\w+#]|\b[A-Z]\b")
+
+
+def unsupported_names(text: str, source: str, lang: str) -> list[str]:
+    """Proper nouns in the text that the source never mentions: capitalized words after a sentence's
+    first word (English), Latin-script words and katakana words (Japanese)."""
+    folded_source = fold(source)
+    if lang == "ja":
+        candidates = _KATAKANA_WORD.findall(text) + re.findall(r"[A-Za-z][\w.+#-]*", text)
+    else:
+        candidates = []
+        for sentence in split_sentences(text, lang) or [text]:
+            words = _LATIN_NAME.findall(sentence)
+            # A sentence's first word is capitalized anyway; it counts only when written like a name
+            # ("GitHub", "NVIDIA"), not like a word ("Construction").
+            if words and sentence.lstrip(" \"'“‘(").startswith(words[0]) and words[0].istitle():
+                words = words[1:]
+            candidates += words
+    missing = []
+    for name in candidates:
+        if fold(name) not in folded_source and name not in missing and name.casefold() not in _NOT_NAMES:
+            missing.append(name)
+    return missing
 
 
 def grounding(text: str, source: str, lang: str) -> float:

@@ -25,7 +25,7 @@ from mediagen.timeline import SpokenWord
 ASR_RATE = 16_000
 WINDOW_S = 24.0
 GAP_S = 0.5
-DEFAULT_MAX_ERROR = {"en": 0.15, "ja": 0.15}
+RETAKE_SHARE = 0.5  # a sentence heard with more than this share of the limit is voiced a second time
 METRIC = {"en": "wer", "ja": "kana-cer"}
 FLAG = "asr-mismatch"
 

@@ -39,6 +39,7 @@ from mediagen.text import (
     ensure_sentence_end,
     grounding,
     split_sentences,
+    unsupported_names,
     unsupported_numbers,
     word_count,
 )
@@ -87,11 +88,14 @@ class ScriptReport:
     llm_calls: int = 0
     fallbacks: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    # The grounding guard's work: each LLM item it refused, why, and what took its place (None: dropped).
+    replaced: list[dict[str, str | None]] = field(default_factory=list)
 
     def add(self, other: ScriptReport) -> None:
         self.llm_calls += other.llm_calls
         self.fallbacks += other.fallbacks
         self.rejected += other.rejected
+        self.replaced += other.replaced
 
 
 @dataclass(frozen=True)
@@ -188,7 +192,9 @@ class Scripter:
         return said, _content_slides(section, title, bullets, folder), flags
 
     def _summarize(self, section: Section, report: ScriptReport) -> tuple[list[str], list[str], list[str]]:
-        """LLM narration and bullets, each item checked against the section; one retry, then extractive."""
+        """LLM narration and bullets, each item checked against the section (the grounding guard):
+        refused items are replaced by extractive ones from the section. A reply with nothing usable is
+        retried once with a second prompt; then the whole section is extractive (flagged)."""
         sentences = prose_sentences(section, self.lang)
         if not sentences:
             return [], [], []
@@ -202,13 +208,38 @@ class Scripter:
             checked = check_llm_reply(reply, source, self.lang, enough=min(2, len(sentences)))
             report.rejected += [f"{section.id}: {reason}" for reason in checked.rejected]
             if checked.ok:
-                return checked.narration, checked.bullets, []
+                return self._guarded(section, checked, report)
         report.fallbacks.append(section.id)
         return (
             extractive_narration(section, self.lang),
             extractive_bullets(section, self.lang),
             [FLAG_FALLBACK],
         )
+
+    def _guarded(
+        self, section: Section, checked: CheckedReply, report: ScriptReport
+    ) -> tuple[list[str], list[str], list[str]]:
+        """The checked reply with each refused item replaced from the section: a refused bullet by the
+        next extractive bullet not shown yet, a refused sentence by the next key sentence not said yet
+        (or dropped when none is left). Each case goes into the report."""
+        narration, bullets = list(checked.narration), list(checked.bullets)
+        spare_sentences = [s for s in extractive_narration(section, self.lang) if s not in narration]
+        spare_bullets = [b for b in extractive_bullets(section, self.lang) if b not in bullets]
+        for refusal in checked.refusals:
+            spare = spare_bullets if refusal.kind == "bullet" else spare_sentences
+            taken = _unlike(spare, narration + bullets, self.lang)
+            if taken is not None:
+                (bullets if refusal.kind == "bullet" else narration).append(taken)
+            report.replaced.append(
+                {
+                    "section": section.id,
+                    "kind": refusal.kind,
+                    "item": refusal.item,
+                    "reason": refusal.reason,
+                    "replacement": taken,
+                }
+            )
+        return narration, bullets[:MAX_BULLETS], []
 
     @property
     def llm(self) -> LLMEngine:
@@ -417,16 +448,25 @@ def _clip(text: str, lang: str) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" " if lang == "en" else "。", 1)[0]
 
 
+@dataclass(frozen=True)
+class Refusal:
+    kind: Literal["narration", "bullet"]
+    item: str
+    reason: str
+
+
 @dataclass
 class CheckedReply:
     narration: list[str]
     bullets: list[str]
     rejected: list[str]
     ok: bool
+    refusals: list[Refusal] = field(default_factory=list)
 
 
 def check_llm_reply(reply: str, source: str, lang: str, enough: int = 2) -> CheckedReply:
-    """Keep only items that are well-formed and grounded in the source; `ok` if enough survive."""
+    """Keep only items that are well-formed and grounded in the source; `ok` if the reply is usable
+    at all (some narration and some bullets survive; refused items are replaced, see `_guarded`)."""
     try:
         data = json.loads(reply)
         narration, bullets = data["narration"], data["bullets"]
@@ -434,27 +474,42 @@ def check_llm_reply(reply: str, source: str, lang: str, enough: int = 2) -> Chec
             raise TypeError
     except (ValueError, KeyError, TypeError):
         return CheckedReply([], [], [f"reply is not the expected JSON: {reply[:60]!r}"], ok=False)
-    rejected: list[str] = []
-    kept_narration = _keep_grounded(narration, source, lang, NARRATION_WORDS, rejected)
-    kept_bullets = _keep_grounded([b.rstrip("。.") for b in bullets], source, lang, BULLET_WORDS, rejected)
-    ok = len(kept_narration) >= enough and len(kept_bullets) >= min(3, enough + 1)
-    return CheckedReply([ensure_sentence_end(s, lang) for s in kept_narration], kept_bullets, rejected, ok)
+    refusals: list[Refusal] = []
+    kept_narration = _keep_grounded("narration", narration, source, lang, NARRATION_WORDS, refusals)
+    kept_bullets = _keep_grounded(
+        "bullet", [b.rstrip("。.") for b in bullets], source, lang, BULLET_WORDS, refusals
+    )
+    ok = len(kept_narration) >= min(1, enough) and len(kept_bullets) >= 1
+    return CheckedReply(
+        [ensure_sentence_end(s, lang) for s in kept_narration],
+        kept_bullets,
+        [f"{r.reason}: {r.item[:60]!r}" for r in refusals],
+        ok,
+        refusals,
+    )
 
 
 def _keep_grounded(
-    items: list[str], source: str, lang: str, words: tuple[int, int], rejected: list[str]
+    kind: Literal["narration", "bullet"],
+    items: list[str],
+    source: str,
+    lang: str,
+    words: tuple[int, int],
+    refusals: list[Refusal],
 ) -> list[str]:
     kept: list[str] = []
     for item in (i.strip() for i in items):
         reason = _problem(item, source, lang, words, kept)
         if reason:
-            rejected.append(f"{reason}: {item[:60]!r}")
+            refusals.append(Refusal(kind, item, reason))
         else:
             kept.append(item)
     return kept
 
 
 def _problem(item: str, source: str, lang: str, words: tuple[int, int], kept: list[str]) -> str | None:
+    """Why an LLM item may not be used, or None. Every number, date and name in it must be in the
+    section (numbers compared as values: "7x" and "seven times", "1,000" and "1000", "７" and "7")."""
     count = word_count(item, lang)
     if not words[0] <= count <= words[1]:
         return f"{count} words"
@@ -463,10 +518,22 @@ def _problem(item: str, source: str, lang: str, words: tuple[int, int], kept: li
     invented = unsupported_numbers(item, source)
     if invented:
         return f"numbers not in the section ({', '.join(sorted(invented))})"
+    names = unsupported_names(item, source, lang)
+    if names:
+        return f"names not in the section ({', '.join(names)})"
     if grounding(item, source, lang) < MIN_GROUNDING:
         return "not grounded in the section"
     if any(grounding(item, other, lang) > 0.8 for other in kept):
         return "repeats an earlier item"
+    return None
+
+
+def _unlike(spare: list[str], used: list[str], lang: str) -> str | None:
+    """Take the first spare item that does not repeat one already used."""
+    while spare:
+        candidate = spare.pop(0)
+        if not any(grounding(candidate, other, lang) > 0.8 for other in used):
+            return candidate
     return None
 
 
