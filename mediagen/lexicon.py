@@ -5,9 +5,9 @@ A lexicon file maps, per language, a written form to what the voice should be gi
 
     en:
       PostgreSQL: Post-gress-Q-L          # whole words, case-insensitive
-      - {word: AI, say: A I, case_sensitive: true}   # (or a list of entries, for the options)
-    ja:
-      GitHub: ギットハブ
+    ja:                                   # or a list of entries, for the options
+      - {word: GitHub, say: ギットハブ}
+      - {word: AI, say: エーアイ, case_sensitive: true}
 
 Latin-script words match whole words only (letters and digits may not touch them on either side, so
 "GitHubで" matches "GitHub" but "GitHubber" does not); other scripts match exactly where they occur.
