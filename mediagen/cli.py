@@ -97,6 +97,11 @@ _qa_option = click.option(
     help="Check every voiced sentence by transcribing it (faster-whisper): re-voice what was heard "
     "wrong, flag what stays wrong, time captions by the words heard. On by default.",
 )
+_burn_option = click.option(
+    "--burn-captions",
+    is_flag=True,
+    help="Draw the captions onto the video as well (episode.srt/.vtt are written either way).",
+)
 _force_option = click.option(
     "--force",
     is_flag=True,
@@ -145,6 +150,7 @@ def _issue_options(func):
 @cli.command()
 @_issue_options
 @_qa_option
+@_burn_option
 def build(issue: Path, quiet: bool, **options: object) -> None:
     """Build every output for ISSUE (a Markdown file): episode.mp3, episode.mp4, episode.srt/.vtt,
     slides.pdf, episode.yaml and report.json.
@@ -178,6 +184,7 @@ def script_command(issue: Path, quiet: bool, **options: object) -> None:
 @_templates_option
 @_cache_option
 @_qa_option
+@_burn_option
 @_quiet_option
 def render(episode: Path, quiet: bool, **options: object) -> None:
     """Produce the media from EPISODE (an episode.yaml, possibly edited by hand). Only sentences and

@@ -31,6 +31,7 @@ from mediagen.episode import Episode, EpisodeSection, dump_episode, load_episode
 from mediagen.errors import InputError, MediagenError
 from mediagen.files import atomic_write_bytes, atomic_write_text, sha256_file
 from mediagen.lexicon import lexicon_for
+from mediagen.media import burn
 from mediagen.media import chapters as chapter_writers
 from mediagen.media.ffmpeg import decode_audio
 from mediagen.models import user_cache_dir
@@ -68,6 +69,7 @@ class BuildOptions:
     rescript: tuple[str, ...] = ()
     force: bool = False
     qa: bool = True  # the speech check; also off when the config says `[qa] enabled = false`
+    burn_captions: bool = False  # captions drawn onto the video as well
 
 
 def tts_spec(lang: str, choice: str | None) -> tuple[str, dict[str, str]]:
@@ -471,7 +473,8 @@ def _produce(
     with run.stage("publish"):
         release, facts = _publish(episode, voiceover, out_dir, templates, run)
     with run.stage("assemble"):
-        mux = _assemble(voiceover, deck, spans, release, out_dir, run)
+        burned = burn.stretches(spans, cues) if options.burn_captions else None
+        mux = _assemble(voiceover, deck, spans, release, out_dir, run, burned)
         assemble.write_captions(cues, out_dir)
         atomic_write_bytes(out_dir / "slides.pdf", pages.merge_pdfs(deck.pdfs))
     report = _report(episode, voiceover, spans, run, options, tts_id, source_name)
@@ -586,9 +589,14 @@ def _assemble(
     release: assemble.Release,
     out_dir: Path,
     run: _Run,
+    burned: list[burn.Stretch] | None = None,
 ) -> dict[str, Any]:
-    """Encode episode.mp3 and episode.mp4 unless the folder already holds them for these exact inputs."""
-    pictures = [(deck.frames[s.index].name, round(s.start, 3), round(s.end, 3)) for s in spans]
+    """Encode episode.mp3 and episode.mp4 unless the folder already holds them for these exact inputs.
+    With `burned` (captions drawn on), the video shows one picture per stretch instead of per slide."""
+    if burned is None:
+        pictures = [(deck.frames[s.index].name, round(s.start, 3), round(s.end, 3)) for s in spans]
+    else:
+        pictures = [(s.name(deck.frames[s.slide]), round(s.start, 3), round(s.end, 3)) for s in burned]
     chapters = [(c.title, round(c.start, 3), round(c.end, 3)) for c in release.chapters]
     work = incremental.Work(
         "mux",
@@ -610,14 +618,36 @@ def _assemble(
         return recorded
     run.cache.miss("mux", work.key)
     with tempfile.TemporaryDirectory(prefix=".mediagen-work-", dir=out_dir) as work_dir:
+        scratch = Path(work_dir).resolve()
+        frames, shown = deck.frames, spans
+        if burned is not None:
+            frames, shown = _captioned_pictures(deck.frames, burned, scratch)
         measured = assemble.encode_media(
-            voiceover, deck.frames, spans, release, run.config.loudness, out_dir, Path(work_dir).resolve()
+            voiceover, frames, shown, release, run.config.loudness, out_dir, scratch
         )
     return {
         "key": work.key,
         "loudness": measured,
         "sizes": {name: (out_dir / name).stat().st_size for name in MEDIA_NAMES},
     }
+
+
+def _captioned_pictures(
+    frames: list[Path], burned: list[burn.Stretch], scratch: Path
+) -> tuple[list[Path], list[SlideSpan]]:
+    """Each distinct (slide, caption) picture drawn once, and the spans that show them."""
+    font = pages.font_files()["regular"]
+    pictures: dict[str, int] = {}
+    made: list[Path] = []
+    spans: list[SlideSpan] = []
+    for stretch in burned:
+        name = stretch.name(frames[stretch.slide])
+        if name not in pictures:
+            pictures[name] = len(made)
+            made.append(scratch / name)
+            burn.draw(frames[stretch.slide], stretch.lines, made[-1], font)
+        spans.append(SlideSpan(pictures[name], stretch.start, stretch.end))
+    return made, spans
 
 
 def _finish_manifest(out_dir: Path, run: _Run, mux: dict[str, Any], source_name: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import statistics
 import subprocess
@@ -327,3 +328,31 @@ def test_caption_cues_start_with_the_words_an_independent_transcription_hears(tm
     assert len(gaps) >= 0.9 * len(cues)
     assert statistics.median(gaps) <= 0.06
     assert sum(g <= 0.15 for g in gaps) >= 0.7 * len(gaps), sorted(gaps)
+
+
+def test_burned_captions_are_drawn_on_distinct_pictures_only(tmp_path, fake_engines):
+    import av
+
+    from .media_checks import frame_at
+
+    engines, _, _ = fake_engines
+    issue = tmp_path / "issue.md"
+    issue.write_text(ISSUE, encoding="utf-8")
+    out = tmp_path / "out"
+    options = pipeline.BuildOptions(out=out, mode="verbatim", burn_captions=True)
+    report = pipeline.build(issue, options, engines=engines).report
+    cues = read_cues(out / "episode.srt")
+    with av.open(str(out / "episode.mp4")) as container:
+        decoded = sum(1 for _ in container.decode(video=0))
+    assert len(cues) < decoded <= 2 * (len(cues) + len(report["slides"])) + 2  # not 30 a second
+    start, end, _ = cues[3]
+    captioned = frame_at(out / "episode.mp4", (start + end) / 2).astype(int)
+    pause = next(
+        (a_end + b_start) / 2
+        for (_, a_end, _), (b_start, _, _) in itertools.pairwise(cues)
+        if b_start - a_end > 0.2 and a_end > start
+    )
+    plain = frame_at(out / "episode.mp4", pause).astype(int)
+    height = captioned.shape[0]
+    assert np.abs(captioned[height * 3 // 4 :] - plain[height * 3 // 4 :]).mean() > 5  # the caption box
+    assert np.abs(captioned[: height // 2] - plain[: height // 2]).mean() < 2  # the slide itself

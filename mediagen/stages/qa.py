@@ -193,6 +193,7 @@ def english_words(text: str) -> list[str]:
     text = text.replace("%", " percent ").replace("&", " and ").replace("+", " plus ")
     text = re.sub(r"\d+(?:\.\d+)?", lambda m: f" {_number_words(m.group(0))} ", text)
     text = re.sub(r"[-–—/_]", " ", text)
+    text = re.sub(r"['’]s\b", "", text)  # "Rust's" and "Rust" are heard alike
     text = re.sub(r"['’]", "", text)
     words = re.sub(r"[^\w\s]", " ", text).split()
     joined: list[str] = []
