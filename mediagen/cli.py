@@ -102,6 +102,22 @@ _burn_option = click.option(
     is_flag=True,
     help="Draw the captions onto the video as well (episode.srt/.vtt are written either way).",
 )
+_limit_options = [
+    click.option(
+        "--max-input-mb",
+        type=click.FloatRange(min=0.001),
+        default=2.0,
+        show_default=True,
+        help="Refuse an issue file larger than this.",
+    ),
+    click.option(
+        "--max-sections",
+        type=click.IntRange(min=1),
+        default=150,
+        show_default=True,
+        help="Refuse an issue with more sections than this.",
+    ),
+]
 _force_option = click.option(
     "--force",
     is_flag=True,
@@ -140,6 +156,7 @@ def _issue_options(func):
             _cache_option,
             _rescript_option,
             _force_option,
+            *_limit_options,
             _quiet_option,
         ]
     ):
@@ -228,6 +245,8 @@ def render(episode: Path, quiet: bool, **options: object) -> None:
 @_voice_option
 @_templates_option
 @_cache_option
+@_qa_option
+@_burn_option
 def batch(issues: Path, site: Path, jobs: int, shard: str | None, **options: object) -> None:
     """Build every issue in ISSUES (its *.md files and its folders' index.md) into SITE, one folder per
     issue, keeping going past an issue that fails. Writes SITE/batch.json (per issue: status, failed

@@ -70,6 +70,8 @@ class BuildOptions:
     force: bool = False
     qa: bool = True  # the speech check; also off when the config says `[qa] enabled = false`
     burn_captions: bool = False  # captions drawn onto the video as well
+    max_input_mb: float = 2.0  # a larger issue file is refused (a newsletter is tens of kilobytes)
+    max_sections: int = 150  # an issue with more sections is refused
 
 
 def tts_spec(lang: str, choice: str | None) -> tuple[str, dict[str, str]]:
@@ -248,13 +250,46 @@ def open_issue(issue: Path, options: BuildOptions, progress: Progress | None) ->
     """Parse the issue, settle its language and open its cache: what every command starts from."""
     started = time.perf_counter()
     with failing_stage("parse"):
+        if issue.is_file() and issue.stat().st_size > options.max_input_mb * 1_000_000:
+            raise InputError(
+                f"{issue.name}: {issue.stat().st_size / 1_000_000:.1f} MB, over the limit of "
+                f"{options.max_input_mb:g} MB (--max-input-mb)"
+            )
         doc = parse.parse_issue(issue)
+        if len(doc.sections) > options.max_sections:
+            raise InputError(
+                f"{issue.name}: {len(doc.sections)} sections, over the limit of {options.max_sections} "
+                "(--max-sections)"
+            )
     config = load_config()
     run = _Run(progress or SilentProgress(), open_cache(options.cache, doc.folder, config), config)
     run.stages["parse"] = round(time.perf_counter() - started, 3)
     for warning in doc.warnings:
         run.warn(warning)
-    return doc, resolve_language(options.lang, doc), run
+    lang = resolve_language(options.lang, doc)
+    minutes = expected_minutes(doc, lang, options.mode)
+    if minutes > LONG_EPISODE_MINUTES:
+        message = (
+            f"{issue.name} is long: about {minutes:.0f} minutes of audio expected, which takes about "
+            f"{minutes * BUILD_MINUTES_PER_AUDIO_MINUTE[lang]:.0f} minutes to build on a small machine"
+        )
+        run.warn(message)
+        run.progress.note(message)
+    return doc, lang, run
+
+
+LONG_EPISODE_MINUTES = 30
+# Measured cold builds, summary mode (README): about 0.7 (English) and 1.1 (Japanese) × the audio.
+BUILD_MINUTES_PER_AUDIO_MINUTE = {"en": 0.8, "ja": 1.2}
+
+
+def expected_minutes(doc: Document, lang: str, mode: str) -> float:
+    """A rough length of the episode before anything is voiced: all the prose in verbatim mode (150
+    words or 400 characters a minute), a short summary per section otherwise."""
+    if mode == "summary":
+        return (len(doc.sections) * 25 + 10) / 60
+    text = " ".join(getattr(b, "text", "") for s in doc.sections for b in s.blocks)
+    return len(text) / 400 if lang == "ja" else len(text.split()) / 150
 
 
 def resolve_language(requested: str, doc: Document) -> str:
@@ -433,6 +468,8 @@ def _produce(
     source_name: str,
 ) -> BuildResult:
     tts_id = engines.tts_id(episode.lang, options.voice)  # a bad --voice stops the build here
+    if not voice.lines_to_voice(episode):
+        raise InputError(f"{source_name}: nothing to narrate (no words in its title or text)")
     out_dir.mkdir(parents=True, exist_ok=True)
     templates = Templates(search_path(options.templates))
     with run.stage("slides"):

@@ -13,6 +13,8 @@ class Progress(Protocol):
 
     def advance(self, steps: int = 1) -> None: ...
 
+    def note(self, message: str) -> None: ...
+
 
 class SilentProgress:
     """For tests and library use: records nothing, prints nothing."""
@@ -22,6 +24,9 @@ class SilentProgress:
         yield
 
     def advance(self, steps: int = 1) -> None:
+        return None
+
+    def note(self, message: str) -> None:
         return None
 
 
@@ -62,3 +67,7 @@ class ConsoleProgress:
     def advance(self, steps: int = 1) -> None:
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task, steps)
+
+    def note(self, message: str) -> None:
+        """Something the author should know now, not only in report.json (a long build ahead)."""
+        self.console.print(f"[yellow]![/yellow] {message}", highlight=False)

@@ -51,7 +51,26 @@ def split_sentences(text: str, lang: str) -> list[str]:
         return []
     protected = _GLUED_STOP.sub(_STOP_PLACEHOLDER, text)
     pieces = [piece.strip().replace(_STOP_PLACEHOLDER, ".") for piece in _segmenter(lang).segment(protected)]
-    return [piece for piece in pieces if any(ch.isalnum() for ch in piece)]
+    return [part for piece in pieces for part in _bounded(piece) if any(ch.isalnum() for ch in part)]
+
+
+MAX_SENTENCE_CHARS = 300
+
+
+def _bounded(sentence: str) -> list[str]:
+    """A run-on "sentence" (no stops for pages) cut into pieces a voice can say in one breath: after a
+    clause mark where there is one, else at a space, else anywhere."""
+    parts: list[str] = []
+    while len(sentence) > MAX_SENTENCE_CHARS:
+        window = sentence[:MAX_SENTENCE_CHARS]
+        cut = max(window.rfind(mark) + 1 for mark in ",;:、，")
+        if cut < MAX_SENTENCE_CHARS // 3:
+            cut = window.rfind(" ")
+        if cut < MAX_SENTENCE_CHARS // 3:
+            cut = MAX_SENTENCE_CHARS
+        parts.append(sentence[:cut].strip())
+        sentence = sentence[cut:].strip()
+    return [*parts, sentence] if sentence else parts
 
 
 def ensure_sentence_end(text: str, lang: str) -> str:

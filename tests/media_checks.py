@@ -39,8 +39,8 @@ def assert_valid_episode(out: Path, max_line_chars: int) -> dict:
     import pypdfium2
     import yaml
 
-    for name in OUTPUT_NAMES:
-        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    for name in OUTPUT_NAMES:  # youtube.txt is empty when there cannot be three chapters of 10 s
+        assert (out / name).is_file() and ((out / name).stat().st_size > 0 or name == "youtube.txt"), name
     report = json.loads((out / "report.json").read_text())
     mp3, mp4 = probe(out / "episode.mp3"), probe(out / "episode.mp4")
     video, audio = mp4.stream("video"), mp4.stream("audio")

@@ -230,6 +230,7 @@ def test_batch_builds_the_good_issues_reports_the_broken_one_and_shards_split_th
                 "2",
                 "--cache",
                 str(tmp_path / "cache"),
+                "--no-qa",  # batching is tested here; the speech check in test_qa
                 *extra,
             ],
             capture_output=True,

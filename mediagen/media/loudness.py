@@ -60,11 +60,6 @@ def _apply(source: Path, target: Path, chain: str, rate: int) -> None:
     run_ffmpeg(["-i", str(source), "-af", chain, "-ar", str(rate), "-ac", "1", str(target)], stage="assemble")
 
 
-def adjust(source: Path, target: Path, gain_db: float) -> None:
-    """A plain gain change (the correction after measuring an encoded file)."""
-    run_ffmpeg(["-i", str(source), "-af", f"volume={gain_db:.2f}dB", str(target)], stage="assemble")
-
-
 def correction(measured: Loudness, lufs: float, peak: float) -> float:
     """The gain (dB) that brings an encoded file back to `lufs` without its true peak passing `peak`;
     0 when it is already within a third of a LU (encoders shift loudness a little)."""

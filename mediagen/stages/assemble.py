@@ -83,13 +83,18 @@ def encode_media(
 
 
 def _encode_measured(wav: Path, out: Path, lufs: float, peak: float, release: Release) -> loudness.Loudness:
-    """Encode the MP3, measure it as a player would, and correct once if the encoder moved it off target."""
+    """Encode the MP3, measure it as a player would, and correct it (at most four times) if the encoder
+    moved it off target. A correction goes through the limiter: a very short episode (one spoken word)
+    has peaks far above its loudness, and only limiting brings it to the target."""
     encode_mp3(wav, out, release)
     measured = loudness.measure(out)
-    gain = loudness.correction(measured, lufs, peak)
-    if gain:
+    gain = 0.0
+    for _ in range(4):
+        if not loudness.correction(measured, lufs, peak):
+            break
+        gain += lufs - measured.integrated
         corrected = wav.with_name(f"corrected-{wav.name}")
-        loudness.adjust(wav, corrected, gain)
+        loudness.limit(wav, corrected, peak, OUTPUT_SAMPLE_RATE, gain_db=gain)
         encode_mp3(corrected, out, release)
         measured = loudness.measure(out)
     return measured

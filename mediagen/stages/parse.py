@@ -159,9 +159,27 @@ class _Inline:
 
 
 def clean_text(text: str) -> str:
-    """Drop template tags, collapse whitespace."""
+    """Drop template tags and control characters, collapse whitespace."""
     text = _TEMPLATE_TAG.sub(" ", text)
+    text = _CONTROL.sub(" ", text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
+MAX_TITLE_CHARS = 150
+
+
+def clip_title(title: str, warnings: list[str]) -> str:
+    """Titles go on slides, thumbnails and tags: one that would fill a page is cut, with a warning."""
+    if len(title) <= MAX_TITLE_CHARS:
+        return title
+    warnings.append(f"a title of {len(title)} characters was cut to {MAX_TITLE_CHARS}: {title[:40]!r}…")
+    cut = (
+        title[:MAX_TITLE_CHARS].rsplit(" ", 1)[0]
+        if " " in title[:MAX_TITLE_CHARS]
+        else title[:MAX_TITLE_CHARS]
+    )
+    return cut.rstrip(" ,;:-") + "…"
 
 
 def html_visible_text(markup: str) -> str:
@@ -285,7 +303,7 @@ def parse_issue(path: Path) -> Document:
         if node.type == "heading" and _heading_level(node) <= split:
             sections.append(current.finish(body_lines))
             heading = _Inline().walk(node.children[0])
-            title = heading.text or f"Section {len(sections)}"
+            title = clip_title(heading.text, warnings) or f"Section {len(sections)}"
             current = _SectionBuilder(_unique_id(slugify(title), ids), title, node.map[0] if node.map else 0)
             current.links.extend(heading.links)
             continue
@@ -299,7 +317,7 @@ def parse_issue(path: Path) -> Document:
     lang = meta_value(meta, "lang", "language", "locale")
     return Document(
         path=path.resolve(),
-        title=clean_text(str(title)) if title else _title_from_name(path),
+        title=clip_title(clean_text(str(title)), warnings) if title else _title_from_name(path),
         meta={key: _plain(value) for key, value in meta.items()},
         lang=str(lang) if lang else None,
         sections=sections,

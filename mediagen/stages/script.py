@@ -204,7 +204,12 @@ class Scripter:
                 template.format(lang=self.lang), title=section.title, text=_clip(source, self.lang)
             ).rstrip()
             report.llm_calls += 1
-            reply = self.llm.complete(prompt, json_schema=LLM_SCHEMA, max_tokens=320)
+            engine = self.llm  # a model that cannot be loaded stops the build (a clear error)
+            try:
+                reply = engine.complete(prompt, json_schema=LLM_SCHEMA, max_tokens=320)
+            except Exception as exc:  # an engine may fail in many ways; the section still gets a script
+                report.rejected.append(f"{section.id}: the LLM failed: {type(exc).__name__}: {exc}"[:200])
+                continue
             checked = check_llm_reply(reply, source, self.lang, enough=min(2, len(sentences)))
             report.rejected += [f"{section.id}: {reason}" for reason in checked.rejected]
             if checked.ok:

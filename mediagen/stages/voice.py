@@ -38,7 +38,7 @@ def lines_to_voice(episode: Episode, lexicon: Lexicon = EMPTY) -> list[Line]:
     for section in episode.sections:
         for line in section.narration:
             spoken = normalize_for_speech(lexicon.apply(line.text, episode.lang), episode.lang)
-            if spoken:
+            if any(ch.isalnum() for ch in spoken):  # nothing to say in "🚀." or "—"
                 lines.append(Line(section.id, line.text, spoken, line.voice))
     return lines
 
