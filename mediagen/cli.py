@@ -502,6 +502,12 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("mediagen: interrupted", err=True)
         sys.exit(130)
+    except OSError as exc:  # a full disk, a folder that cannot be written: the system's own words
+        if debug:
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(f"mediagen: error: {exc.strerror or exc}{where}", err=True)
+        sys.exit(1)
     except Exception as exc:
         if debug:
             raise

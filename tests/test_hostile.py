@@ -211,3 +211,79 @@ def test_a_whole_build_needs_no_network(tmp_path):
         assert (tmp_path / "out" / name).is_file()
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert report["mode"] == "summary" and "sentences" in report["qa"]
+
+
+# --- engine faults ---------------------------------------------------------------------------------
+
+FAULT_ISSUE = """---
+title: Faults
+---
+
+# Faults
+
+## The sensor
+
+Our balcony sensor measures soil moisture every ten minutes. It has been running for three weeks on
+two batteries. The probe costs less than eight dollars.
+"""
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "{narration: [unquoted",  # not JSON
+        '{"narration": ["' + "and then " * 400,  # looped until the token limit
+        "",  # nothing
+        RuntimeError("llama_decode returned -1"),  # the engine raised
+    ],
+    ids=["invalid-json", "loop", "empty", "raises"],
+)
+def test_a_failing_llm_falls_back_to_an_extractive_script(tmp_path, fake_engines, reply):
+    engines, llm, _ = fake_engines
+    llm.replies.extend([reply, reply])
+    issue = tmp_path / "issue.md"
+    issue.write_text(FAULT_ISSUE, encoding="utf-8")
+    result = pipeline.build(issue, pipeline.BuildOptions(out=tmp_path / "out"), engines=engines)
+    assert result.report["script"]["fallbacks"] == ["the-sensor"]
+    assert len(result.report["script"]["rejected"]) == 2  # the first try and the retry
+    assert "soil moisture" in (tmp_path / "out" / "episode.yaml").read_text(encoding="utf-8")
+
+
+def test_a_voice_that_raises_names_the_stage_and_section_and_keeps_finished_clips(tmp_path, fake_engines):
+    engines, _, tts = fake_engines
+    real = tts.synthesize
+
+    def flaky(text, voice=None, take=1):
+        if "batteries" in text:
+            raise RuntimeError("onnxruntime: out of memory")
+        return real(text, voice)
+
+    tts.synthesize = flaky
+    issue = tmp_path / "issue.md"
+    issue.write_text(FAULT_ISSUE, encoding="utf-8")
+    options = pipeline.BuildOptions(out=tmp_path / "out", mode="verbatim", cache=tmp_path / "cache")
+    with pytest.raises(MediagenError) as raised:
+        pipeline.build(issue, options, engines=engines)
+    assert raised.value.stage == "voice" and "section 'the-sensor'" in str(raised.value)
+    assert list((tmp_path / "cache").rglob("*.wav"))  # the sentences voiced before it are kept
+    assert not (tmp_path / "out" / "episode.mp3").exists()
+
+
+def test_ffmpeg_failing_on_a_full_disk_is_one_clear_line_and_leaves_no_media(
+    tmp_path, fake_engines, monkeypatch
+):
+    from mediagen.media import ffmpeg
+
+    engines, _, _ = fake_engines
+    issue = tmp_path / "issue.md"
+    issue.write_text(FAULT_ISSUE, encoding="utf-8")
+    full = tmp_path / "ffmpeg"
+    full.write_text("#!/bin/sh\necho 'episode.mp3: No space left on device' >&2\nexit 1\n", encoding="utf-8")
+    full.chmod(0o755)
+    monkeypatch.setattr(ffmpeg, "ffmpeg_exe", lambda: str(full))
+    options = pipeline.BuildOptions(out=tmp_path / "out", mode="verbatim", cache=tmp_path / "cache")
+    with pytest.raises(MediagenError, match="No space left on device") as raised:
+        pipeline.build(issue, options, engines=engines)
+    assert raised.value.stage in ("voice", "assemble")
+    assert not any((tmp_path / "out" / name).exists() for name in MEDIA_NAMES)
+    assert not list((tmp_path / "out").glob("*.tmp*"))
