@@ -40,10 +40,11 @@ demo: install
 	cd samples && ../$(VENV)/bin/mediagen build issue-ja.md --out ../out/issue-ja
 
 test: install
-	$(VENV)/bin/ruff check mediagen tests
+	$(VENV)/bin/ruff check mediagen tests bench
 	$(VENV)/bin/pytest
 
 bench: install
+	$(PIP) install -q -e '.[dev,bench]'
 	$(PY) bench/run.py
 
 clean:

@@ -1,0 +1,300 @@
+"""`make bench`: mediagen against the obvious alternatives, side by side in one run on this machine.
+
+Every figure is a ratio of two times measured here, in this run:
+
+- video_speedup: a moviepy 2 baseline (an ImageClip per slide, concatenate_videoclips,
+  write_videofile at 30 fps, libx264 preset medium) over our assemble stage's video encode, on the
+  same pictures and audio; both outputs are checked to be valid videos of the same size and duration.
+- voice_ratio: our voice stage (cold cache) over piper called once per sentence, serially.
+- build_rtf: cold whole builds (bundled models, fresh cache), build seconds per second of audio.
+- rebuild_unchanged_ratio, rebuild_edit_ratio: an unchanged rebuild, and a render after editing one
+  narration sentence, over the cold build (rust-lld, summary mode).
+- peak_rss_mib: the largest resident memory of a whole build's process tree.
+
+Writes bench/results.json and prints a table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+TARGETS = {
+    "video_speedup": (">=", 20.0),
+    "voice_ratio": ("<=", 0.6),
+    "rebuild_unchanged_ratio": ("<=", 0.03),
+    "rebuild_edit_ratio": ("<=", 0.15),
+    "peak_rss_mib": ("<=", 2048.0),
+}
+RTF_TARGETS = {
+    ("en", "summary"): 0.25,
+    ("en", "verbatim"): 0.10,
+    ("ja", "summary"): 0.6,
+    ("ja", "verbatim"): 0.6,
+}
+
+
+def corpus() -> Path:
+    for place in (
+        os.environ.get("MEDIAGEN_CORPUS"),
+        ROOT.parent / "shared" / "corpus",
+        "/work/shared/corpus",
+    ):
+        if place and Path(place).is_dir():
+            return Path(place)
+    sys.exit("bench: the real-world corpus is not found (set MEDIAGEN_CORPUS)")
+
+
+# (name, issue, lang, modes)
+def inputs() -> list[tuple[str, Path, str, tuple[str, ...]]]:
+    shared = corpus()
+    return [
+        ("issue-en", ROOT / "samples" / "issue-en.md", "en", ("summary", "verbatim")),
+        ("issue-ja", ROOT / "samples" / "issue-ja.md", "ja", ("summary",)),
+        ("rust-lld-on-stable", shared / "rust-lld-on-stable" / "index.md", "en", ("summary", "verbatim")),
+        ("twir-2026-04-15", shared / "twir-2026-04-15.md", "en", ("summary",)),
+    ]
+
+
+def run_cli(*args: str, cwd: Path) -> tuple[float, int]:
+    """Seconds and peak resident memory (MiB) of one mediagen command and everything it started."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mediagen", *args, "-q"],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    stderr = process.stderr.read().decode() if process.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"bench: mediagen {' '.join(args)} failed:\n{stderr}")
+    return seconds, usage.ru_maxrss // 1024
+
+
+def whole_builds(work: Path) -> tuple[dict, dict, int, dict]:
+    """Cold builds of every input and mode; the rebuild figures on rust-lld (summary)."""
+    rtf: dict[str, dict[str, float]] = {}
+    details: dict[str, dict] = {}
+    peak = 0
+    rebuilds: dict[str, float] = {}
+    for name, issue, _lang, modes in inputs():
+        for mode in modes:
+            out, cache = work / f"{name}-{mode}", work / f"cache-{name}-{mode}"
+            seconds, rss = run_cli(
+                "build", str(issue), "--out", str(out), "--mode", mode, "--cache", str(cache), cwd=work
+            )
+            report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+            rtf.setdefault(name, {})[mode] = round(seconds / report["duration_s"], 3)
+            details[f"{name}/{mode}"] = {
+                "build_s": round(seconds, 1),
+                "audio_s": report["duration_s"],
+                "stages": report["stages"],
+                "peak_rss_mib": rss,
+            }
+            peak = max(peak, rss)
+            print(
+                f"  {name:20} {mode:8} {seconds:6.1f} s for {report['duration_s']:6.1f} s of audio",
+                flush=True,
+            )
+            if name == "rust-lld-on-stable" and mode == "summary":
+                rebuilds = rebuild_ratios(issue, out, cache, seconds, work)
+    return rtf, details, peak, rebuilds
+
+
+def rebuild_ratios(issue: Path, out: Path, cache: Path, cold: float, work: Path) -> dict[str, float]:
+    unchanged, _ = run_cli("build", str(issue), "--out", str(out), "--cache", str(cache), cwd=work)
+    script = out / "episode.yaml"
+    text = script.read_text(encoding="utf-8")
+    first = re.search(r"- text: (.+)", text.split("narration:", 2)[2])
+    assert first, "no narration sentence to edit"
+    script.write_text(
+        text.replace(first.group(1), "This one sentence was edited for the benchmark.", 1), encoding="utf-8"
+    )
+    edited, _ = run_cli("render", str(script), "--cache", str(cache), cwd=work)
+    return {
+        "rebuild_unchanged_ratio": round(unchanged / cold, 4),
+        "rebuild_edit_ratio": round(edited / cold, 4),
+    }
+
+
+# --- video assembly ---------------------------------------------------------------------------------
+
+
+def video_assembly(work: Path) -> dict:
+    """Our concat-demuxer encode against moviepy 2 on the English sample's pictures and audio."""
+    from mediagen import pages
+    from mediagen.media.ffmpeg import decode_audio
+    from mediagen.media.probe import probe
+    from mediagen.stages import assemble
+    from mediagen.timeline import SlideSpan
+
+    built = work / "issue-en-verbatim"
+    report = json.loads((built / "report.json").read_text(encoding="utf-8"))
+    pictures = work / "pictures"
+    pictures.mkdir(exist_ok=True)
+    frames = []
+    for number, png in enumerate(pages.rasterize((built / "slides.pdf").read_bytes(), (1920, 1080))):
+        frame = pictures / f"slide-{number:03d}.png"
+        frame.write_bytes(png)
+        frames.append(frame)
+    spans = [SlideSpan(s["page"] - 1, s["start_s"], s["end_s"]) for s in report["slides"]]
+    audio = work / "audio.wav"
+    samples = decode_audio(built / "episode.mp3", assemble.OUTPUT_SAMPLE_RATE, stage="bench")
+    assemble.write_wav(_voiceover(samples), audio)
+    release = assemble.Release(tags={}, chapters=[], cover=None)
+
+    ours_times = []
+    for attempt in range(3):
+        scratch = work / f"ours-{attempt}"
+        scratch.mkdir()
+        started = time.perf_counter()
+        assemble.encode_mp4(frames, spans, audio, work / "ours.mp4", scratch, release)
+        ours_times.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    _moviepy(frames, spans, audio, work / "moviepy.mp4")
+    baseline = time.perf_counter() - started
+
+    ours_info, base_info = probe(work / "ours.mp4"), probe(work / "moviepy.mp4")
+    for info in (ours_info, base_info):
+        video = info.stream("video")
+        assert video.codec == "h264" and (video.width, video.height) == (1920, 1080), info
+    assert abs(ours_info.duration - base_info.duration) <= 0.1, (ours_info.duration, base_info.duration)
+    ours = statistics.median(ours_times)
+    return {
+        "video_speedup": round(baseline / ours, 1),
+        "video": {
+            "ours_s": round(ours, 2),
+            "moviepy_s": round(baseline, 1),
+            "duration_s": round(ours_info.duration, 2),
+            "pictures": len(frames),
+            "frames_ours": ours_info.stream("video").frames,
+            "frames_moviepy": base_info.stream("video").frames,
+        },
+    }
+
+
+def _voiceover(samples):
+    from mediagen.stages import assemble
+    from mediagen.timeline import Voiceover
+
+    return Voiceover(samples=samples, sample_rate=assemble.OUTPUT_SAMPLE_RATE, sentences=[], sections=[])
+
+
+def _moviepy(frames: list[Path], spans, audio: Path, out: Path) -> None:
+    from moviepy import AudioFileClip, ImageClip, concatenate_videoclips
+
+    clips = [ImageClip(str(frames[s.index])).with_duration(s.end - s.start) for s in spans]
+    video = concatenate_videoclips(clips).with_audio(AudioFileClip(str(audio)))
+    video.write_videofile(str(out), fps=30, codec="libx264", preset="medium", audio_codec="aac", logger=None)
+
+
+# --- voice ---------------------------------------------------------------------------------------------
+
+
+def voice(work: Path) -> dict:
+    """Our voice stage (cold cache) against piper once per sentence, serially, same sentences."""
+    from mediagen import incremental
+    from mediagen.cache import Cache
+    from mediagen.engines.registry import engine_identity, get_engine
+    from mediagen.episode import load_episode
+    from mediagen.stages.voice import lines_to_voice
+
+    lines = lines_to_voice(load_episode(work / "rust-lld-on-stable-verbatim" / "episode.yaml"))
+    engine = get_engine("tts", "piper")
+    engine.synthesize("Warm up.")
+    identity = engine_identity("tts", "piper")
+    ours, baseline = [], []
+    for attempt in range(3):
+        started = time.perf_counter()
+        for line in lines:
+            engine.synthesize(line.spoken)
+        baseline.append(time.perf_counter() - started)
+        cache = Cache(work / f"voice-cache-{attempt}")
+        started = time.perf_counter()
+        incremental.voice_lines(lines, "en", identity, lambda: engine, cache, incremental.Ledger())
+        ours.append(time.perf_counter() - started)
+    return {
+        "voice_ratio": round(statistics.median(ours) / statistics.median(baseline), 3),
+        "voice": {
+            "sentences": len(lines),
+            "ours_s": round(statistics.median(ours), 2),
+            "piper_serial_s": round(statistics.median(baseline), 2),
+        },
+    }
+
+
+# --- report --------------------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    model = platform.processor()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        found = re.search(r"model name\s*:\s*(.+)", cpuinfo.read_text())
+        model = found.group(1).strip() if found else model
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
+
+
+def verdicts(results: dict) -> list[tuple[str, str, str, bool]]:
+    rows = []
+    for key, (op, target) in TARGETS.items():
+        value = results[key]
+        ok = value >= target if op == ">=" else value <= target
+        rows.append((key, f"{value}", f"{op} {target}", ok))
+    langs = {name: lang for name, _, lang, _ in inputs()}
+    for name, modes in results["build_rtf"].items():
+        for mode, value in modes.items():
+            target = RTF_TARGETS[(langs[name], mode)]
+            rows.append((f"build_rtf {name} {mode}", f"{value}", f"<= {target}", value <= target))
+    return rows
+
+
+def main() -> None:
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="mediagen-bench-") as folder:
+        work = Path(folder)
+        print("cold builds:", flush=True)
+        rtf, details, peak, rebuilds = whole_builds(work)
+        print("voice:", flush=True)
+        voiced = voice(work)
+        print("video assembly:", flush=True)
+        video = video_assembly(work)
+    results = {
+        "video_speedup": video["video_speedup"],
+        "voice_ratio": voiced["voice_ratio"],
+        "build_rtf": rtf,
+        **rebuilds,
+        "peak_rss_mib": peak,
+        "machine": machine(),
+        "details": {"builds": details, "video": video["video"], "voice": voiced["voice"]},
+        "bench_s": round(time.perf_counter() - started, 1),
+    }
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\n{'figure':38} {'value':>8}  target")
+    for key, value, target, ok in verdicts(results):
+        print(f"{key:38} {value:>8}  {target:10} {'ok' if ok else 'MISSED'}")
+    facts = results["machine"]
+    print(f"\n{facts['cores']} cores, {facts['cpu']}; the benchmark took {results['bench_s']} s")
+    print(f"written to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
