@@ -43,8 +43,10 @@ test: install
 	$(VENV)/bin/ruff check mediagen tests bench
 	$(VENV)/bin/pytest
 
+# The moviepy baseline gets its own environment: moviepy pins an older Pillow than mediagen uses.
 bench: install
-	$(PIP) install -q -e '.[dev,bench]'
+	test -x bench/.venv-moviepy/bin/python || $(PYTHON) -m venv bench/.venv-moviepy
+	bench/.venv-moviepy/bin/python -m pip install -q --disable-pip-version-check 'moviepy>=2,<3'
 	$(PY) bench/run.py
 
 clean:

@@ -29,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
+# moviepy lives in its own environment (made by `make bench`): it pins an older Pillow than mediagen.
+BASELINE_PYTHON = ROOT / "bench" / ".venv-moviepy" / "bin" / "python"
 TARGETS = {
     "video_speedup": (">=", 20.0),
     "voice_ratio": ("<=", 0.6),
@@ -163,9 +165,23 @@ def video_assembly(work: Path) -> dict:
         assemble.encode_mp4(frames, spans, audio, work / "ours.mp4", scratch, release)
         ours_times.append(time.perf_counter() - started)
 
-    started = time.perf_counter()
-    _moviepy(frames, spans, audio, work / "moviepy.mp4")
-    baseline = time.perf_counter() - started
+    plan = work / "moviepy-plan.json"
+    slides = [[str(frames[s.index]), s.end - s.start] for s in spans]
+    plan.write_text(json.dumps({"audio": str(audio), "slides": slides}), encoding="utf-8")
+    done = subprocess.run(
+        [
+            str(BASELINE_PYTHON),
+            str(ROOT / "bench" / "moviepy_baseline.py"),
+            str(plan),
+            str(work / "moviepy.mp4"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        sys.exit(f"bench: the moviepy baseline failed:\n{done.stderr}")
+    baseline = float(done.stdout.strip().splitlines()[-1])
 
     ours_info, base_info = probe(work / "ours.mp4"), probe(work / "moviepy.mp4")
     for info in (ours_info, base_info):
@@ -191,14 +207,6 @@ def _voiceover(samples):
     from mediagen.timeline import Voiceover
 
     return Voiceover(samples=samples, sample_rate=assemble.OUTPUT_SAMPLE_RATE, sentences=[], sections=[])
-
-
-def _moviepy(frames: list[Path], spans, audio: Path, out: Path) -> None:
-    from moviepy import AudioFileClip, ImageClip, concatenate_videoclips
-
-    clips = [ImageClip(str(frames[s.index])).with_duration(s.end - s.start) for s in spans]
-    video = concatenate_videoclips(clips).with_audio(AudioFileClip(str(audio)))
-    video.write_videofile(str(out), fps=30, codec="libx264", preset="medium", audio_codec="aac", logger=None)
 
 
 # --- voice ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import io
 import json
 import wave
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,27 +122,41 @@ def voice_lines(
     on_line: Callable[[], None] | None = None,
     take: int = 1,
 ) -> tuple[list[np.ndarray], int]:
-    """Audio of every line, from the cache where it is there; the engine is loaded only if needed."""
-    clips: list[np.ndarray] = []
-    rate = 0
-    for line in lines:
+    """Audio of every line, from the cache where it is there; the engine is loaded only if needed. Lines
+    not in the cache are voiced as many at a time as the engine allows (piper: one per core), and each
+    is kept in the cache as soon as it is done, so a build stopped halfway loses nothing finished."""
+    voiced: list[tuple[np.ndarray, int] | None] = []
+    todo: list[tuple[int, voice.Line, Work]] = []
+    for number, line in enumerate(lines):
         work = voice_work(line, lang, engine_id, take)
         ledger.add(work)
         stored = cache.get_file("voice", work.key, ".wav")
         if stored is not None:
             cache.hit("voice", work.key)
-            clip, clip_rate = read_wav(stored)
+            voiced.append(read_wav(stored))
+            if on_line:
+                on_line()
         else:
             cache.miss("voice", work.key)
-            tts = engine()
-            clip, clip_rate = quantize(voice.synthesize_line(tts, line, take)), tts.sample_rate
-            cache.put_bytes("voice", work.key, ".wav", wav_bytes(clip, clip_rate))
-        if rate and clip_rate != rate:
-            clip = resample(clip, clip_rate, rate)
-        rate = rate or clip_rate
-        clips.append(clip)
-        if on_line:
-            on_line()
+            voiced.append(None)
+            todo.append((number, line, work))
+    if todo:
+        tts = engine()
+
+        def speak(item: tuple[int, voice.Line, Work]) -> tuple[int, np.ndarray]:
+            number, line, work = item
+            clip = quantize(voice.synthesize_line(tts, line, take))
+            cache.put_bytes("voice", work.key, ".wav", wav_bytes(clip, tts.sample_rate))
+            return number, clip
+
+        workers = max(1, min(tts.concurrency, len(todo)))
+        with ThreadPoolExecutor(workers) as pool:
+            for number, clip in pool.map(speak, todo):
+                voiced[number] = (clip, tts.sample_rate)
+                if on_line:
+                    on_line()
+    rate = voiced[0][1] if voiced and voiced[0] else 0
+    clips = [clip if clip_rate == rate else resample(clip, clip_rate, rate) for clip, clip_rate in voiced]  # type: ignore[misc]
     return clips, rate
 
 

@@ -46,6 +46,7 @@ class TTSEngine(Engine):
 
     languages: ClassVar[frozenset[str]]
     sample_rate: int
+    concurrency: int = 1  # how many `synthesize` calls may run at once (threads sharing this engine)
 
     @abstractmethod
     def synthesize(self, text: str, voice: str | None = None, take: int = 1) -> np.ndarray:
