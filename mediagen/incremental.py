@@ -25,6 +25,7 @@ from mediagen.document import Document
 from mediagen.engines.base import ASREngine, TTSEngine
 from mediagen.episode import EpisodeSection, Slide
 from mediagen.files import sha256_file
+from mediagen.media.samples import resample
 from mediagen.stages import publish, qa, script, slides, voice
 from mediagen.templating import Templates
 
@@ -156,7 +157,7 @@ def voice_lines(
                 if on_line:
                     on_line()
     rate = voiced[0][1] if voiced and voiced[0] else 0
-    clips = [clip if clip_rate == rate else resample(clip, clip_rate, rate) for clip, clip_rate in voiced]  # type: ignore[misc]
+    clips = [resample(clip, clip_rate, rate) for clip, clip_rate in voiced]  # type: ignore[misc]
     return clips, rate
 
 
@@ -226,11 +227,6 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     with wave.open(str(path), "rb") as handle:
         frames = handle.readframes(handle.getnframes())
         return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32767, handle.getframerate()
-
-
-def resample(samples: np.ndarray, source: int, target: int) -> np.ndarray:
-    positions = np.arange(0, len(samples), source / target)
-    return np.interp(positions, np.arange(len(samples)), samples).astype(np.float32)
 
 
 # --- slides: one entry per slide (its pages: one, or more when it continues) ---------------------------

@@ -34,6 +34,7 @@ from mediagen.lexicon import lexicon_for
 from mediagen.media import burn
 from mediagen.media import chapters as chapter_writers
 from mediagen.media.ffmpeg import decode_audio
+from mediagen.media.samples import resample
 from mediagen.models import user_cache_dir
 from mediagen.progress import Progress, SilentProgress
 from mediagen.stages import align, assemble, music, parse, publish, qa, script, slides, voice
@@ -570,7 +571,7 @@ def _check_speech(
         retaken, retake_rate = incremental.voice_lines(
             again, lang, tts_id, tts, run.cache, run.ledger, take=2
         )
-        retaken = [incremental.resample(c, retake_rate, rate) if retake_rate != rate else c for c in retaken]
+        retaken = [resample(c, retake_rate, rate) for c in retaken]
         for i, clip, h in zip(bad, retaken, hear(again, retaken, 2), strict=True):
             second = qa.score(lang, lines[i].text, lines[i].spoken, h.text)
             if second.rate < checks[i].score.rate:

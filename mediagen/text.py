@@ -176,11 +176,11 @@ def kana_reading(text: str) -> str:
 
 
 def character_error_rate(reference: str, hypothesis: str) -> float:
-    """Levenshtein distance between the two strings, per reference character."""
-    previous = list(range(len(hypothesis) + 1))
-    for i, ref_char in enumerate(reference, start=1):
-        current = [i]
-        for j, hyp_char in enumerate(hypothesis, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ref_char != hyp_char)))
-        previous = current
-    return previous[-1] / max(1, len(reference))
+    """Edit distance between the two strings, per reference character (jiwer)."""
+    import jiwer
+
+    if not reference:
+        return float(bool(hypothesis))
+    if not hypothesis:
+        return 1.0
+    return jiwer.cer(reference, hypothesis)

@@ -5,6 +5,7 @@ from mediagen.engines.fake import FakeTTS
 from mediagen.engines.registry import get_engine
 from mediagen.episode import Episode, EpisodeSection, Narration, Slide
 from mediagen.errors import StageError
+from mediagen.media.samples import resample
 from mediagen.stages.voice import SECTION_PAUSE_S, SENTENCE_PAUSE_S, voice_episode
 from mediagen.text import character_error_rate, kana_reading
 
@@ -23,11 +24,6 @@ def episode(lang: str, *sections: list[str]) -> Episode:
             for i, texts in enumerate(sections)
         ],
     )
-
-
-def resample_16k(samples: np.ndarray, rate: int) -> np.ndarray:
-    positions = np.arange(0, len(samples), rate / 16_000)
-    return np.interp(positions, np.arange(len(samples)), samples).astype(np.float32)
 
 
 def test_sentence_times_are_exact_and_pauses_separate_sentences_and_sections():
@@ -77,7 +73,7 @@ def test_piper_speaks_an_english_sentence_that_whisper_understands(whisper_en):
     piper = get_engine("tts", "piper")
     audio = piper.synthesize("The garden sensor measures soil moisture every ten minutes.")
     assert 2.0 < len(audio) / piper.sample_rate < 6.0
-    words = whisper_en.transcribe(resample_16k(audio, piper.sample_rate), "en").text.lower()
+    words = whisper_en.transcribe(resample(audio, piper.sample_rate, 16_000), "en").text.lower()
     assert "garden" in words and "moisture" in words
 
 
@@ -85,7 +81,7 @@ def test_kokoro_speaks_japanese_that_whisper_hears_as_japanese(whisper_multi):
     kokoro = get_engine("tts", "kokoro")
     audio = kokoro.synthesize("図書館では、来月から電子書籍の貸し出しが始まります。")
     assert 2.0 < len(audio) / kokoro.sample_rate < 8.0
-    transcript = whisper_multi.transcribe(resample_16k(audio, kokoro.sample_rate))
+    transcript = whisper_multi.transcribe(resample(audio, kokoro.sample_rate, 16_000))
     assert transcript.language == "ja"
     reference = kana_reading("図書館では、来月から電子書籍の貸し出しが始まります。")
     assert character_error_rate(reference, kana_reading(transcript.text)) < 0.2

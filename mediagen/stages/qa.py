@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mediagen.engines.base import ASREngine
+from mediagen.media.samples import resample
 from mediagen.text import kana_reading
 from mediagen.timeline import SpokenWord
 
@@ -85,13 +86,6 @@ class Check:
 # --- recognizing: clips packed into windows --------------------------------------------------------
 
 
-def to_asr_rate(samples: np.ndarray, rate: int) -> np.ndarray:
-    if rate == ASR_RATE:
-        return samples.astype(np.float32)
-    positions = np.arange(0, len(samples), rate / ASR_RATE)
-    return np.interp(positions, np.arange(len(samples)), samples).astype(np.float32)
-
-
 def pack(clips: list[np.ndarray], rate: int) -> list[tuple[np.ndarray, list[tuple[int, float, float]]]]:
     """Windows of at most WINDOW_S seconds (a longer clip gets one of its own): each is the audio and,
     per clip in it, (clip number, start, end) in seconds within the window."""
@@ -101,7 +95,7 @@ def pack(clips: list[np.ndarray], rate: int) -> list[tuple[np.ndarray, list[tupl
     placed: list[tuple[int, float, float]] = []
     cursor = 0.0
     for number, clip in enumerate(clips):
-        audio = to_asr_rate(clip, rate)
+        audio = resample(clip, rate, ASR_RATE)
         seconds = len(audio) / ASR_RATE
         if placed and cursor + seconds > WINDOW_S:
             windows.append((np.concatenate(pieces), placed))
