@@ -17,7 +17,9 @@ Later files override earlier ones: the bundled starter lexicon, then the config'
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -32,7 +34,7 @@ _LATIN_WORD = re.compile(r"[A-Za-z0-9][\w.+#'’-]*")
 
 
 class Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     word: str = Field(min_length=1)
     say: str = Field(min_length=1)
@@ -52,7 +54,8 @@ class Lexicon:
         entries = self.for_lang(lang)
         if not entries:
             return text
-        return _pattern(entries).sub(lambda m: _say(entries, m.group(0)), text)
+        pattern, say = _compiled(entries)
+        return pattern.sub(lambda m: say(m.group(0)), text)
 
     def merged(self, other: Lexicon) -> Lexicon:
         """This lexicon with `other`'s entries added; `other` wins where both spell the same word."""
@@ -63,9 +66,6 @@ class Lexicon:
             entries[lang] = tuple(table.values())
         return Lexicon(entries)
 
-    def fingerprint(self, lang: str) -> str:
-        return repr(sorted((e.word, e.say, e.case_sensitive) for e in self.for_lang(lang)))
-
 
 EMPTY = Lexicon({})
 
@@ -74,21 +74,23 @@ def _index(entry: Entry) -> str:
     return entry.word if entry.case_sensitive else entry.word.casefold()
 
 
-def _pattern(entries: tuple[Entry, ...]) -> re.Pattern[str]:
+@functools.cache
+def _compiled(entries: tuple[Entry, ...]) -> tuple[re.Pattern[str], Callable[[str], str]]:
+    """One pattern for all entries (longest first) and what to say for each match: built once per
+    lexicon, not per sentence. A case-sensitive entry wins over a case-insensitive one."""
     alternatives = []
     for entry in sorted(entries, key=lambda e: -len(e.word)):
         word = re.escape(entry.word)
         if _LATIN_WORD.fullmatch(entry.word):
             word = rf"(?<![A-Za-z0-9]){word}(?![A-Za-z0-9])"
         alternatives.append(word if entry.case_sensitive else f"(?i:{word})")
-    return re.compile("|".join(alternatives))
+    exact = {e.word: e.say for e in entries if e.case_sensitive}
+    folded = {e.word.casefold(): e.say for e in entries if not e.case_sensitive}
 
+    def say(found: str) -> str:
+        return exact.get(found) or folded.get(found.casefold(), found)
 
-def _say(entries: tuple[Entry, ...], found: str) -> str:
-    for entry in sorted(entries, key=lambda e: (-len(e.word), not e.case_sensitive)):
-        if found == entry.word or (not entry.case_sensitive and found.casefold() == entry.word.casefold()):
-            return entry.say
-    return found
+    return re.compile("|".join(alternatives)), say
 
 
 def parse_lexicon(text: str, name: str) -> Lexicon:

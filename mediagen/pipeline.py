@@ -7,6 +7,7 @@ where things go, and what the report and the manifest say.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -484,12 +485,7 @@ def _produce(
     with run.stage("voice", total=sum(len(s.narration) for s in episode.sections)):
         lexicon = lexicon_for(folder, run.config.lexicon.file, run.config.lexicon.starter)
         lines = voice.lines_to_voice(episode, lexicon)
-        tts: list[TTSEngine] = []
-
-        def engine() -> TTSEngine:
-            if not tts:
-                tts.append(engines.tts(episode.lang, options.voice))
-            return tts[0]
+        engine = functools.cache(lambda: engines.tts(episode.lang, options.voice))  # loaded if needed
 
         clips, rate = incremental.voice_lines(
             lines, episode.lang, tts_id, engine, run.cache, run.ledger, run.progress.advance
@@ -536,12 +532,7 @@ def _check_speech(
     """Transcribe every sentence, re-voice once (a careful second take) each one heard worse than the
     limit, keep the better take, flag what is still wrong. Returns the clips and the words heard."""
     assert engines.asr is not None
-    recognizer: list[ASREngine] = []
-
-    def asr() -> ASREngine:
-        if not recognizer:
-            recognizer.append(engines.asr(lang))  # type: ignore[misc]
-        return recognizer[0]
+    asr = functools.cache(lambda: engines.asr(lang))  # type: ignore[misc]  # loaded if needed
 
     asr_id = engines.asr_id(lang)
     limit = run.config.qa.max_error(lang)

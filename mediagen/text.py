@@ -104,11 +104,12 @@ def numbers(text: str) -> set[str]:
         value = re.sub(r",(?=\d{3}\b)", "", match).rstrip(".,")
         found.add(value[:-2] if value.endswith(".0") else value)
     for word in re.findall(r"[a-z]+(?:-[a-z]+)?", folded):
-        if word in _NUMBER_WORDS:
-            found.add(_NUMBER_WORDS[word])
+        if word in _number_words():
+            found.add(_number_words()[word])
     return found
 
 
+@functools.cache
 def _number_words() -> dict[str, str]:
     from num2words import num2words
 
@@ -118,7 +119,6 @@ def _number_words() -> dict[str, str]:
     return words | {"hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000"}
 
 
-_NUMBER_WORDS = _number_words()
 # Words that start sentences or name months and days without being a claim about the section.
 _NOT_NAMES = frozenset("i a an the this that these those it we you they".split())
 _KATAKANA_WORD = re.compile(r"[ァ-ヺー]{3,}")

@@ -52,7 +52,7 @@ def test_a_sentence_that_is_only_a_url_is_skipped():
 
 def test_a_voice_that_returns_silence_fails_the_stage_naming_the_section():
     class Silent(FakeTTS):
-        def synthesize(self, text, voice=None):
+        def synthesize(self, text, voice=None, take=1):
             return np.zeros(1000, np.float32)
 
     with pytest.raises(StageError, match="voice stage, section 's0'"):

@@ -102,8 +102,7 @@ def _synthesize(
     engine: TTSEngine, text: str, voice: str | None, section_id: str, take: int = 1
 ) -> np.ndarray:
     try:
-        spoken = engine.synthesize(text, voice, take=take) if take > 1 else engine.synthesize(text, voice)
-        audio = np.asarray(spoken, dtype=np.float32)
+        audio = np.asarray(engine.synthesize(text, voice, take=take), dtype=np.float32)
     except Exception as exc:  # an engine may fail in many ways; name the stage and section
         raise StageError(
             "voice", f"{engine.name} failed on {text[:50]!r}: {exc}", section=section_id
