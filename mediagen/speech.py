@@ -66,7 +66,7 @@ def normalize_for_speech(text: str, lang: str) -> str:
     text = _VERSION.sub(_say_version_en if lang == "en" else _say_version_ja, text)
     text = _SNAKE.sub(" ", text)
     text = _normalize_ja(text) if lang == "ja" else _normalize_en(text)
-    text = re.sub(r"\s+([,.;:!?、。])", r"\1", text)
+    text = re.sub(r"\s+([,.;:!?、。])(?![A-Za-z0-9_])", r"\1", text)  # not before ".cargo"
     text = re.sub(r"([,、])\s*(?=[,、.。])", "", text)
     return re.sub(r"\s+", " ", text).strip(" ,、")
 
@@ -103,7 +103,11 @@ def _say_date_en(match: re.Match[str]) -> str:
     year, month, day = (int(g) for g in match.groups())
     if not 1 <= month <= 12 or not 1 <= day <= 31:
         return match.group(0)
-    return f"{_MONTHS[month - 1]} {day}, {year}"
+    return f"{_MONTHS[month - 1]} {day}{_ordinal_suffix(day)}, {year}"  # "September 18th": said "eighteenth"
+
+
+def _ordinal_suffix(day: int) -> str:
+    return "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
 
 
 def _say_date_ja(match: re.Match[str]) -> str:

@@ -12,7 +12,11 @@ _LATIN = re.compile(r"[A-Za-z]")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _JA_SENTENCE_END = "。！？!?"
-_GLUED_STOP = re.compile(r"(?<=[\w)\]])\.(?=[A-Za-z_(])")
+# Full stops that never end a sentence: glued to what follows (`a().b()`, `file.rs`), starting a name
+# (`.cargo`, `.NET`), or inside "e.g." and "i.e." (which pysbd splits after when a lower-case word follows).
+_GLUED_STOP = re.compile(
+    r"(?<=[\w)\]])\.(?=[A-Za-z_(])|(?<![^\s(\[`'\"])\.(?=\w)|(?<=\b[eE]\.[gG])\.|(?<=\b[iI]\.[eE])\."
+)
 _STOP_PLACEHOLDER = "\ue000"
 
 STOPWORDS_EN = frozenset(
@@ -44,7 +48,8 @@ def _segmenter(lang: str):
 def split_sentences(text: str, lang: str) -> list[str]:
     """Sentences of one paragraph, trimmed; pysbd knows abbreviations, versions and Japanese stops.
 
-    A full stop glued to what follows (`a().b()`, `file.rs`) never ends a sentence.
+    A full stop glued to what follows (`a().b()`, `file.rs`), starting a name (`.cargo`) or inside "e.g."
+    and "i.e." never ends a sentence.
     """
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
