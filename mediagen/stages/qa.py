@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,8 +27,18 @@ from mediagen.timeline import SpokenWord
 ASR_RATE = 16_000
 WINDOW_S = 24.0
 GAP_S = 0.5
+UNHEARD_S = 1.0  # speech left after the last heard word that is heard again
+REST_OVERLAP_S = 0.1
+SOUND_SHARE = 10 ** (-45 / 20)  # quieter than 45 dB under the clip's loudest 10 ms is silence
+PAUSE_SHARE = 10 ** (-50 / 20)  # and this quiet for PAUSE_S is a pause (a stop consonant is louder)
+PAUSE_S = 0.08
+AFTER_PAUSE_S = 0.05  # the least sound after a pause that may be the word
 RETAKE_SHARE = 0.5  # a sentence heard with more than this share of the limit is voiced a second time
 METRIC = {"en": "wer", "ja": "kana-cer"}
+# A second opinion on sentences the first recognizer heard imperfectly: for English the multilingual
+# base model (tiny.en mishears names the voice said well: "crates" as "create", "rustup" as "Russ up");
+# Japanese is heard by base already. The better of the two hearings counts.
+SECOND_OPINION = {"en": "base"}
 FLAG = "asr-mismatch"
 
 
@@ -69,8 +80,9 @@ class Check:
     take: int
     heard: Heard
     score: Score
-    flagged: bool
+    flagged: bool = False
     retakes: list[float] = field(default_factory=list)  # scores of the takes not used
+    heard_by: str | None = None  # the second recognizer, where it heard the sentence better
 
     def to_report(self) -> dict[str, object]:
         return {
@@ -80,22 +92,21 @@ class Check:
             "score": round(self.score.rate, 4),
             "take": self.take,
             "flagged": self.flagged,
-        }
+        } | ({"heard_by": self.heard_by} if self.heard_by else {})
 
 
 # --- recognizing: clips packed into windows --------------------------------------------------------
 
 
-def pack(clips: list[np.ndarray], rate: int) -> list[tuple[np.ndarray, list[tuple[int, float, float]]]]:
-    """Windows of at most WINDOW_S seconds (a longer clip gets one of its own): each is the audio and,
-    per clip in it, (clip number, start, end) in seconds within the window."""
+def pack(clips: list[np.ndarray]) -> list[tuple[np.ndarray, list[tuple[int, float, float]]]]:
+    """Windows of at most WINDOW_S seconds (a longer clip gets one of its own) of clips at ASR_RATE:
+    each is the audio and, per clip in it, (clip number, start, end) in seconds within the window."""
     windows: list[tuple[np.ndarray, list[tuple[int, float, float]]]] = []
     gap = np.zeros(round(GAP_S * ASR_RATE), np.float32)
     pieces: list[np.ndarray] = []
     placed: list[tuple[int, float, float]] = []
     cursor = 0.0
-    for number, clip in enumerate(clips):
-        audio = resample(clip, rate, ASR_RATE)
+    for number, audio in enumerate(clips):
         seconds = len(audio) / ASR_RATE
         if placed and cursor + seconds > WINDOW_S:
             windows.append((np.concatenate(pieces), placed))
@@ -112,9 +123,74 @@ def pack(clips: list[np.ndarray], rate: int) -> list[tuple[np.ndarray, list[tupl
 
 
 def recognize(asr: ASREngine, clips: list[np.ndarray], rate: int, lang: str) -> list[Heard]:
-    """What was heard in each clip, word by word, with times relative to the clip."""
+    """What was heard in each clip, word by word, with times relative to the clip.
+
+    Whisper sometimes stops decoding before a window ends (the tiny model especially, after a word it
+    could not place): where a clip's speech goes on for more than UNHEARD_S after its last heard word,
+    the rest of the clip is heard again on its own and its words added.
+    """
+    audio = [resample(clip, rate, ASR_RATE) for clip in clips]
+    heard = _heard_in_windows(asr, audio, lang)
+    rests = []
+    for number, words in enumerate(heard):
+        until = words[-1].end if words else 0.0
+        if speech_end(audio[number]) - until > UNHEARD_S:
+            rests.append((number, until))
+    if rests:
+        offsets = [max(0.0, until - REST_OVERLAP_S) for _, until in rests]
+        tails = [audio[n][round(at * ASR_RATE) :] for (n, _), at in zip(rests, offsets, strict=True)]
+        for (number, until), at, words in zip(
+            rests, offsets, _heard_in_windows(asr, tails, lang), strict=True
+        ):
+            heard[number] += [
+                SpokenWord(w.text, w.start + at, w.end + at)
+                for w in words
+                if (w.start + w.end) / 2 + at > until
+            ]
+    return [Heard(tuple(snap_to_sound(words, clip))) for words, clip in zip(heard, audio, strict=True)]
+
+
+def snap_to_sound(words: list[SpokenWord], audio: np.ndarray, frame_s: float = 0.01) -> list[SpokenWord]:
+    """Word edges moved to the sound (audio at ASR_RATE). Whisper's word starts near a pause are often
+    off by a few hundred milliseconds either way: a word starts where the sound after the last pause
+    between the previous word's end and its own sound begins (a start in silence moves forward, a start
+    after the onset moves back), an end in silence moves back to where the sound stops. A word with no
+    sound keeps its times. The first word starts where the clip's sound does."""
+    size = round(frame_s * ASR_RATE)
+    frames = len(audio) // size
+    if not frames or not words:
+        return words
+    rms = np.sqrt((audio[: frames * size].reshape(frames, size).astype(np.float64) ** 2).mean(axis=1))
+    loud = rms > rms.max() * SOUND_SHARE
+    still = rms <= rms.max() * PAUSE_SHARE
+    pause, sound = round(PAUSE_S / frame_s), round(AFTER_PAUSE_S / frame_s)
+    snapped: list[SpokenWord] = []
+    previous = 0  # the frame where the previous word's sound ends
+    for word in words:
+        first, last = int(word.start / frame_s), min(frames, int(np.ceil(word.end / frame_s)))
+        run, onset = 0, None
+        for i in range(previous, last - sound):  # the last pause before enough of this word's sound
+            run = run + 1 if still[i] else 0
+            if run >= pause and not still[i + 1]:
+                onset = i + 1
+        begin = onset if onset is not None else first
+        inside = np.flatnonzero(loud[begin:last])
+        if inside.size:
+            start = (begin + inside[0]) * frame_s
+            start = start if onset is not None else max(word.start, start)
+            end = min(word.end, (begin + inside[-1] + 1) * frame_s)
+            word = SpokenWord(word.text, start, max(start, end))
+        snapped.append(word)
+        previous = max(previous, int(np.ceil(word.end / frame_s)))
+    sound = np.flatnonzero(loud)
+    if sound.size and sound[0] * frame_s < snapped[0].start:  # a clip is one sentence: its first
+        snapped[0] = SpokenWord(snapped[0].text, sound[0] * frame_s, snapped[0].end)  # word starts it
+    return snapped
+
+
+def _heard_in_windows(asr: ASREngine, clips: list[np.ndarray], lang: str) -> list[list[SpokenWord]]:
     heard: list[list[SpokenWord]] = [[] for _ in clips]
-    for audio, placed in pack(clips, rate):
+    for audio, placed in pack(clips):
         transcript = asr.transcribe(audio, lang)
         for word in transcript.words:
             middle = (word.start + word.end) / 2
@@ -129,7 +205,18 @@ def recognize(asr: ASREngine, clips: list[np.ndarray], rate: int, lang: str) -> 
                     min(max(0.0, word.end - start), duration),
                 )
             )
-    return [Heard(tuple(words)) for words in heard]
+    return heard
+
+
+def speech_end(audio: np.ndarray, frame_s: float = 0.02) -> float:
+    """Seconds until the last frame louder than a tenth of the clip's loudest frame (at ASR_RATE)."""
+    size = round(frame_s * ASR_RATE)
+    frames = len(audio) // size
+    if not frames:
+        return 0.0
+    rms = np.sqrt((audio[: frames * size].reshape(frames, size).astype(np.float64) ** 2).mean(axis=1))
+    loud = np.flatnonzero(rms > 0.1 * rms.max()) if rms.max() > 0 else np.array([], int)
+    return (loud[-1] + 1) * frame_s if loud.size else 0.0
 
 
 def _distance(t: float, start: float, end: float) -> float:
@@ -139,11 +226,17 @@ def _distance(t: float, start: float, end: float) -> float:
 # --- scoring ---------------------------------------------------------------------------------------
 
 
-def score(lang: str, written: str, spoken: str, heard: str) -> Score:
-    """The better of the heard text against the written text and against the voice's respelling."""
-    if lang == "ja":
-        return min((_kana_score(ref, heard) for ref in {written, spoken}), key=lambda s: s.rate)
-    return min((_word_score(ref, heard) for ref in {written, spoken}), key=lambda s: s.rate)
+def score(
+    lang: str, written: str, spoken: str, heard: str, respell: Callable[[str], str] | None = None
+) -> Score:
+    """The best of the heard text against the written text and against the voice's respelling, and of
+    the heard text respelled as the voice's was (`respell`) against the respelling: so a sentence with
+    two respelled names is right whichever spelling the recognizer writes for each."""
+    pairs = {(written, heard), (spoken, heard)}
+    if respell is not None:
+        pairs.add((spoken, respell(heard)))
+    measure = _kana_score if lang == "ja" else _word_score
+    return min((measure(ref, hyp) for ref, hyp in pairs), key=lambda s: s.rate)
 
 
 def _kana_score(reference: str, heard: str) -> Score:
@@ -172,20 +265,34 @@ def _word_score(reference: str, heard: str) -> Score:
 
 
 _CURRENCY = {"$": "dollars", "€": "euros", "£": "pounds", "¥": "yen"}
+_SYMBOL_WORDS = {"%": "percent", "&": "and", "+": "plus", "=": "equals"}
+# A name made of letters and digits ("x86_64", "aarch64", "MP3") is one word, said as written.
+_CODE = re.compile(r"\b[a-z]+\d+(?:[_-]?\d+)*\b|\b\d+[a-z]+\d*\b(?<!\d(?:st|nd|rd|th))")
+_VERSION = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.]*\d)")
 
 
 def english_words(text: str) -> list[str]:
     """Words for scoring: lower case, numbers as words ("1,000" and "one thousand" compare equal),
-    symbols said as words, no punctuation; runs of single letters joined ("Q L" == "QL")."""
+    versions as said ("1.90.0" == "1 point 90 point 0"), names of letters and digits as one word
+    ("x86_64" == "x86-64"), symbols and "e.g." said as words, no punctuation; runs of single letters
+    joined ("Q L" == "QL")."""
     from num2words import num2words
 
     text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"\be\.g\.", " for example ", text)
+    text = re.sub(r"\bi\.e\.", " that is ", text)
+    text = _CODE.sub(lambda m: re.sub(r"[_-]", "", m.group(0)), text)
+    text = _VERSION.sub(
+        lambda m: " point ".join(f" {_number_words(p)} " for p in m.group(0).split(".")), text
+    )
     text = re.sub(r"([$€£¥])\s?(\d+(?:\.\d+)?)", lambda m: f"{m.group(2)} {_CURRENCY[m.group(1)]}", text)
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = re.sub(r"(\d+)(?:st|nd|rd|th)\b", lambda m: f" {num2words(int(m.group(1)), to='ordinal')} ", text)
     text = re.sub(r"(\d+(?:\.\d+)?)\s?[x×]\b", r"\1 times", text)
-    text = text.replace("%", " percent ").replace("&", " and ").replace("+", " plus ")
-    text = re.sub(r"\d+(?:\.\d+)?", lambda m: f" {_number_words(m.group(0))} ", text)
+    for symbol, words in _SYMBOL_WORDS.items():
+        text = text.replace(symbol, f" {words} ")
+    text = re.sub(r"(?<![a-z\d])\d+(?:\.\d+)?(?![a-z\d])", lambda m: f" {_number_words(m.group(0))} ", text)
+    text = re.sub(r"(?<=\w)\s*/\s*(?=\w)", " slash ", text)
     text = re.sub(r"[-–—/_]", " ", text)
     text = re.sub(r"['’]s\b", "", text)  # "Rust's" and "Rust" are heard alike
     text = re.sub(r"['’]", "", text)

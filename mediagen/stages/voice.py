@@ -37,10 +37,15 @@ def lines_to_voice(episode: Episode, lexicon: Lexicon = EMPTY) -> list[Line]:
     lines = []
     for section in episode.sections:
         for line in section.narration:
-            spoken = normalize_for_speech(lexicon.apply(line.text, episode.lang), episode.lang)
+            spoken = spoken_form(line.text, episode.lang, lexicon)
             if any(ch.isalnum() for ch in spoken):  # nothing to say in "🚀." or "—"
                 lines.append(Line(section.id, line.text, spoken, line.voice))
     return lines
+
+
+def spoken_form(text: str, lang: str, lexicon: Lexicon = EMPTY) -> str:
+    """What the voice is given for `text`: the lexicon's respellings, then normalized for speech."""
+    return normalize_for_speech(lexicon.apply(text, lang), lang)
 
 
 def synthesize_line(engine: TTSEngine, line: Line, take: int = 1) -> np.ndarray:
