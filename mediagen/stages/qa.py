@@ -156,11 +156,10 @@ def snap_to_sound(words: list[SpokenWord], audio: np.ndarray, frame_s: float = 0
     between the previous word's end and its own sound begins (a start in silence moves forward, a start
     after the onset moves back), an end in silence moves back to where the sound stops. A word with no
     sound keeps its times. The first word starts where the clip's sound does."""
-    size = round(frame_s * ASR_RATE)
-    frames = len(audio) // size
+    rms = _frame_rms(audio, frame_s)
+    frames = len(rms)
     if not frames or not words:
         return words
-    rms = np.sqrt((audio[: frames * size].reshape(frames, size).astype(np.float64) ** 2).mean(axis=1))
     loud = rms > rms.max() * SOUND_SHARE
     still = rms <= rms.max() * PAUSE_SHARE
     pause, sound = round(PAUSE_S / frame_s), round(AFTER_PAUSE_S / frame_s)
@@ -210,13 +209,16 @@ def _heard_in_windows(asr: ASREngine, clips: list[np.ndarray], lang: str) -> lis
 
 def speech_end(audio: np.ndarray, frame_s: float = 0.02) -> float:
     """Seconds until the last frame louder than a tenth of the clip's loudest frame (at ASR_RATE)."""
+    rms = _frame_rms(audio, frame_s)
+    loud = np.flatnonzero(rms > 0.1 * rms.max()) if rms.size and rms.max() > 0 else np.array([], int)
+    return (loud[-1] + 1) * frame_s if loud.size else 0.0
+
+
+def _frame_rms(audio: np.ndarray, frame_s: float) -> np.ndarray:
+    """The loudness (RMS) of each whole frame of `frame_s` seconds of audio at ASR_RATE."""
     size = round(frame_s * ASR_RATE)
     frames = len(audio) // size
-    if not frames:
-        return 0.0
-    rms = np.sqrt((audio[: frames * size].reshape(frames, size).astype(np.float64) ** 2).mean(axis=1))
-    loud = np.flatnonzero(rms > 0.1 * rms.max()) if rms.max() > 0 else np.array([], int)
-    return (loud[-1] + 1) * frame_s if loud.size else 0.0
+    return np.sqrt((audio[: frames * size].reshape(frames, size).astype(np.float64) ** 2).mean(axis=1))
 
 
 def _distance(t: float, start: float, end: float) -> float:
