@@ -47,6 +47,32 @@ def test_english_score_compares_numbers_as_words_and_ignores_case_and_punctuatio
     assert wrong.errors == 2 and wrong.rate == pytest.approx(0.4)
 
 
+def test_versions_names_with_digits_letter_names_and_abbreviations_are_compared_as_said():
+    def errors(written: str, heard: str) -> int:
+        return qa.score("en", written, written, heard).errors
+
+    written = "Rust 1.90.0 ships on x86_64, e.g. for a/b = c."
+    heard = "Rust 1 point 90 point 0 ships on X86-64, for example for a slash b equals c."
+    assert errors(written, heard) == 0
+    assert errors("It is 1.90.0.", "It is 1.9.") > 0  # a version is not a decimal
+    assert errors("Then rust C runs.", "Then rust sea runs.") == 0  # the letter's name
+    assert errors("Then I see it.", "Then I sea it.") == 1  # not a spelled letter: a wrong word
+    assert errors("Use aarch64 now.", "Use arch 64 now.") > 0
+
+
+def test_a_sentence_with_two_respelled_names_is_right_whichever_spelling_is_heard_for_each():
+    from mediagen.lexicon import parse_lexicon
+    from mediagen.stages.voice import spoken_form
+
+    lexicon = parse_lexicon("en:\n  PostgreSQL: Post-gress-Q-L\n  nginx: engine x\n", "test")
+    written = "Our PostgreSQL runs behind nginx."
+    spoken = spoken_form(written, "en", lexicon)
+    assert spoken == "Our Post-gress-Q-L runs behind engine x."
+    heard = "Our PostgreSQL runs behind engine x."  # one name as written, one as respelled
+    assert qa.score("en", written, spoken, heard).errors > 0
+    assert qa.score("en", written, spoken, heard, lambda t: spoken_form(t, "en", lexicon)).errors == 0
+
+
 def test_the_respelling_counts_when_the_recognizer_writes_what_the_voice_was_told():
     heard = "Our data lives in Postgres QL."
     assert (

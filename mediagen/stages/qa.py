@@ -257,6 +257,8 @@ def _word_score(reference: str, heard: str) -> Score:
     import jiwer
 
     ref, hyp = english_words(reference), english_words(heard)
+    letters = {token for token in ref if _letter(token)}  # a letter said on its own ("rust C")
+    hyp = [_LETTER_NAMES[t] if _LETTER_NAMES.get(t) in letters else t for t in hyp]  # heard "rust sea"
     hyp, ref = _merge_compounds(hyp, set(ref)), _merge_compounds(ref, set(hyp))
     if not ref:
         return Score(len(hyp), 0)
@@ -267,6 +269,13 @@ def _word_score(reference: str, heard: str) -> Score:
 
 
 _CURRENCY = {"$": "dollars", "€": "euros", "£": "pounds", "¥": "yen"}
+# Words that sound like a letter's name: where the reference has that letter on its own, the
+# recognizer writing the word heard the letter (as a kana reading makes homophones equal in Japanese).
+_LETTER_NAMES = {
+    "bee": "b", "see": "c", "sea": "c", "dee": "d", "gee": "g", "jay": "j", "kay": "k", "el": "l",
+    "em": "m", "pea": "p", "pee": "p", "cue": "q", "queue": "q", "are": "r", "ess": "s", "tea": "t",
+    "tee": "t", "you": "u", "vee": "v", "ex": "x", "why": "y", "zee": "z", "zed": "z",
+}  # fmt: skip
 _SYMBOL_WORDS = {"%": "percent", "&": "and", "+": "plus", "=": "equals"}
 # A name made of letters and digits ("x86_64", "aarch64", "MP3") is one word, said as written.
 _CODE = re.compile(r"\b[a-z]+\d+(?:[_-]?\d+)*\b|\b\d+[a-z]+\d*\b(?<!\d(?:st|nd|rd|th))")
