@@ -29,6 +29,8 @@ _CURRENCY = re.compile(r"([$€£¥])\s?(\d+(?:[.,]\d+)*)(\s?(?:k|m|bn|million|b
 _CURRENCY_WORDS = {"$": "dollars", "€": "euros", "£": "pounds", "¥": "yen"}
 _NUMBER_RANGE = re.compile(r"(\d)\s?[–—]\s?(\d)")
 _SNAKE = re.compile(r"(?<=\w)_(?=\w)")
+# Piper's voice drops the t of "eighteen(th)", which is then heard as "eighty"/"eighth".
+_EIGHTEEN = re.compile(r"(?<![\d.,])18(th)?(?!\d|[.,]\d)")
 _ABBREVIATIONS = {
     r"\be\.g\.": "for example",
     r"\bi\.e\.": "that is",
@@ -74,6 +76,7 @@ def normalize_for_speech(text: str, lang: str) -> str:
 def _normalize_en(text: str) -> str:
     for pattern, words in _ABBREVIATIONS.items():
         text = re.sub(pattern, words, text, flags=re.I)
+    text = _EIGHTEEN.sub(lambda m: "eigh-teen" + (m.group(1) or ""), text)
     text = _MULTIPLIER.sub(r"\1 times", text)
     text = _ISSUE_NUMBER.sub(r"number \1", text)
     text = _HASHTAG.sub("", text)

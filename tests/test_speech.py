@@ -7,7 +7,11 @@ from mediagen.speech import normalize_for_speech
     ("written", "spoken"),
     [
         ("Linking is reduced 7x.", "Linking is reduced 7 times."),
-        ("Scheduled for 2025-09-18.", "Scheduled for September 18th, 2025."),
+        ("Scheduled for 2025-09-18.", "Scheduled for September eigh-teenth, 2025."),
+        (
+            "We met 18 people 18,000 times, the 18th in 2018.",
+            "We met eigh-teen people 18,000 times, the eigh-teenth in 2018.",
+        ),
         ("From 2024-01-02 on.", "From January 2nd, 2024 on."),
         ("Events 2026-04-15 - 2026-05-13 here.", "Events April 15th, 2026 to May 13th, 2026 here."),
         ("Rust 1.90.0-beta.6 is out.", "Rust 1 point 90 point 0 beta 6 is out."),

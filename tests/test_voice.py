@@ -40,7 +40,7 @@ def test_sentence_times_are_exact_and_pauses_separate_sentences_and_sections():
 def test_the_voice_gets_normalized_text_and_captions_keep_the_written_text():
     tts = FakeTTS()
     voiced = voice_episode(episode("en", ["Linking is 7x faster since 2025-09-18."]), tts)
-    assert tts.spoken == ["Linking is 7 times faster since September 18th, 2025."]
+    assert tts.spoken == ["Linking is 7 times faster since September eigh-teenth, 2025."]
     assert voiced.sentences[0].text == "Linking is 7x faster since 2025-09-18."
 
 

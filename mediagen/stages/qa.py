@@ -127,14 +127,15 @@ def recognize(asr: ASREngine, clips: list[np.ndarray], rate: int, lang: str) -> 
 
     Whisper sometimes stops decoding before a window ends (the tiny model especially, after a word it
     could not place): where a clip's speech goes on for more than UNHEARD_S after its last heard word,
-    the rest of the clip is heard again on its own and its words added.
+    or nothing was heard in it at all, the rest of the clip is heard again on its own and its words
+    added.
     """
     audio = [resample(clip, rate, ASR_RATE) for clip in clips]
     heard = _heard_in_windows(asr, audio, lang)
     rests = []
     for number, words in enumerate(heard):
-        until = words[-1].end if words else 0.0
-        if speech_end(audio[number]) - until > UNHEARD_S:
+        until, end = (words[-1].end if words else 0.0), speech_end(audio[number])
+        if end - until > UNHEARD_S or (not words and end > 0):
             rests.append((number, until))
     if rests:
         offsets = [max(0.0, until - REST_OVERLAP_S) for _, until in rests]
