@@ -413,13 +413,18 @@ def qa_command(out_dir: Path, show_all: bool) -> None:
                 row["text"],
                 row["heard"],
                 f"{row['score']:.0%}{mark}",
-                str(row["take"]),
+                str(row["take"]) + (" (2nd opinion)" if row.get("heard_by") else ""),
             )
     _console(stderr=False).print(table)
     flagged = block["flagged"]
     click.echo(
         f"{len(flagged)} flagged, {block['retaken']} re-voiced, of {len(block['sentences'])} sentences"
     )
+    if second := block.get("second_opinion"):
+        click.echo(
+            f"second opinion ({second['asr']}): asked about {second['asked']} sentences, "
+            f"heard {second['heard_better']} of them better"
+        )
     if flagged:
         sys.exit(1)
 

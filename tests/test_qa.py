@@ -346,12 +346,16 @@ def test_a_mangled_name_is_flagged_and_a_lexicon_entry_fixes_it_while_captions_k
     def check(report: dict) -> dict:
         return next(s for s in report["qa"]["sentences"] if "PostgreSQL" in s["text"])
 
-    before = check(build())
+    before_report = build()
+    before = check(before_report)
     assert before["flagged"] and before["score"] > 0.15, before
     qa_run = subprocess.run(
         [sys.executable, "-m", "mediagen", "qa", "out"], cwd=tmp_path, capture_output=True, text=True
     )
     assert qa_run.returncode == 1 and "PostgreSQL" in qa_run.stdout
+    second = before_report["qa"]["second_opinion"]  # tiny.en heard it wrong, so base was asked too
+    assert second["asr"].startswith("whisper:base") and second["asked"] >= 1
+    assert f"asked about {second['asked']} sentences" in qa_run.stdout
 
     (folder / "lexicon.yaml").write_text("en:\n  PostgreSQL: Post-gress-Q-L\n", encoding="utf-8")
     report = build()
