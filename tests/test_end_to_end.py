@@ -49,14 +49,16 @@ def spoken_text(out: Path) -> str:
     return " ".join(sentence["spoken"] for sentence in report["sentences"])
 
 
-def test_the_english_sample_becomes_a_consistent_podcast_and_video(english, whisper_en):
+def test_the_english_sample_becomes_a_consistent_podcast_and_video(english):
     facts = assert_valid_episode(english, max_line_chars=42)
     report = facts["report"]
     assert report["lang"] == "en" and report["mode"] == "summary"
     assert set(report["stages"]) >= {"parse", "script", "voice", "slides", "assemble"}
     assert 20 < facts["duration"] < 300
     assert not URLISH.search(spoken_text(english))
-    opening = whisper_en.transcribe(audio_segment(english / "episode.mp3", 0, 8), "en").text.lower()
+    # The multilingual base model: tiny.en now and then hears the title's "Quiet" as "quite" here.
+    base = get_engine("asr", "whisper", lang="en", model="base")
+    opening = base.transcribe(audio_segment(english / "episode.mp3", 0, 8), "en").text.lower()
     assert "field notes" in opening and "quiet computers" in opening
     slides = [s for section in facts["episode"]["sections"] for s in section["slides"]]
     assert any(s.get("image") == "soil-moisture.png" for s in slides)
