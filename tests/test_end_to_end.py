@@ -15,6 +15,7 @@ import yaml
 from mediagen import pipeline
 from mediagen.engines.registry import get_engine
 from mediagen.media.captions import NO_LINE_START
+from mediagen.stages import qa
 from mediagen.text import character_error_rate, kana_reading
 
 from .conftest import SAMPLES, corpus_file
@@ -56,10 +57,15 @@ def test_the_english_sample_becomes_a_consistent_podcast_and_video(english):
     assert set(report["stages"]) >= {"parse", "script", "voice", "slides", "assemble"}
     assert 20 < facts["duration"] < 300
     assert not URLISH.search(spoken_text(english))
-    # The multilingual base model: tiny.en now and then hears the title's "Quiet" as "quite" here.
+    # The opening of the MP3 says the first sentences of the script, as an independent recognizer (the
+    # multilingual base model, not the check's tiny.en) hears them. Scored, not matched word for word:
+    # one take was heard "Filve Notes", another "quite computers".
+    opening = [s for s in report["sentences"] if s["end_s"] < 10]
+    assert len(opening) >= 2
     base = get_engine("asr", "whisper", lang="en", model="base")
-    opening = base.transcribe(audio_segment(english / "episode.mp3", 0, 8), "en").text.lower()
-    assert "field notes" in opening and "quiet computers" in opening
+    heard = base.transcribe(audio_segment(english / "episode.mp3", 0, opening[-1]["end_s"] + 0.2), "en")
+    said = " ".join(s["text"] for s in opening)
+    assert qa.score("en", said, said, heard.text).rate < 0.2, heard.text
     slides = [s for section in facts["episode"]["sections"] for s in section["slides"]]
     assert any(s.get("image") == "soil-moisture.png" for s in slides)
 
