@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -12,6 +13,9 @@ from mediagen.files import atomic_write_text
 
 MAX_LINE_CHARS = {"en": 42, "ja": 20}
 MAX_LINES = 2
+# A silence this long inside a sentence is where a listener hears a phrase end (and where a cue's start
+# is timed by the sound itself: see qa.snap_to_sound).
+PAUSE_S = 0.1
 # Characters that must not begin a line (Japanese line-breaking rules, kinsoku).
 NO_LINE_START = set(
     "。、，．・：；？！゛゜ヽヾゝゞ々ー’”）〕］｝〉》」』】ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ!),.:;?]}"
@@ -46,8 +50,15 @@ def timed_cues(text: str, spans: list[tuple[float, float]], lang: str) -> list[C
     """Cues for one sentence from the time of each of its characters (start, end): each cue shows from
     its first spoken character to its last, so cues follow the speech, not an estimate."""
     width = MAX_LINE_CHARS[lang]
+    spoken = [i for i, ch in enumerate(text) if ch.isalnum()]
+
+    def silence_before(i: int) -> float:
+        after = next((k for k in spoken if k >= i), None)
+        before = next((k for k in reversed(spoken) if k < i), None)
+        return 0.0 if after is None or before is None else spans[after][0] - spans[before][1]
+
     cues: list[Cue] = []
-    for chunk, first, last in cue_chunks(text, lang):
+    for chunk, first, last in cue_chunks(text, lang, silence_before):
         start, end = spans[first][0], spans[last - 1][1]
         cues.append(Cue(round(start, 3), round(max(end, start + 0.2), 3), tuple(wrap(chunk, width, lang))))
     for n in range(len(cues) - 1):  # a cue ends before the next begins
@@ -56,9 +67,12 @@ def timed_cues(text: str, spans: list[tuple[float, float]], lang: str) -> list[C
     return cues
 
 
-def cue_chunks(text: str, lang: str) -> list[tuple[str, int, int]]:
-    """The sentence cut into pieces that fit one cue (two lines), at clause or phrase boundaries where
-    possible: (piece, index of its first character in `text`, index after its last)."""
+def cue_chunks(
+    text: str, lang: str, silence_before: Callable[[int], float] | None = None
+) -> list[tuple[str, int, int]]:
+    """The sentence cut into pieces that fit one cue (two lines), at clause boundaries, else where the
+    voice pauses (`silence_before(i)`: seconds of silence before character i, when the speech is timed),
+    else at a phrase boundary: (piece, index of its first character in `text`, index after its last)."""
     limit = MAX_LINE_CHARS[lang] * MAX_LINES
     pieces: list[tuple[str, int, int]] = []
     offset = 0
@@ -68,7 +82,8 @@ def cue_chunks(text: str, lang: str) -> list[tuple[str, int, int]]:
         offset, rest = offset + lead, rest.strip()
         if not rest:
             return pieces
-        cut = len(rest) if len(rest) <= limit else _best_break(rest, limit, lang, prefer_clause=True)
+        pause = (lambda i, at=offset: silence_before(at + i)) if silence_before else None
+        cut = len(rest) if len(rest) <= limit else _best_break(rest, limit, lang, True, pause)
         piece = rest[:cut].rstrip()
         pieces.append((piece, offset, offset + len(piece)))
         offset += cut
@@ -101,8 +116,11 @@ def _phrase_end(text: str, i: int) -> bool:
     return text[i - 1] in "、。，" or bool(_JA_PARTICLE_END.search(text[:i]))
 
 
-def _best_break(text: str, limit: int, lang: str, prefer_clause: bool) -> int:
-    """Where to cut `text`, at `limit` or before: after a clause mark, else a phrase, else anywhere legal."""
+def _best_break(
+    text: str, limit: int, lang: str, prefer_clause: bool, pause: Callable[[int], float] | None = None
+) -> int:
+    """Where to cut `text`, at `limit` or before: after a clause mark, else at the longest pause of at
+    least PAUSE_S, else a phrase, else anywhere legal."""
     limit = max(1, min(limit, len(text) - 1))
     lower = max(1, limit // 2)
     candidates = range(limit, lower - 1, -1)
@@ -110,6 +128,11 @@ def _best_break(text: str, limit: int, lang: str, prefer_clause: bool) -> int:
         for i in candidates:
             if text[i - 1] in ",;:、。，" and _legal(text, i):
                 return i
+    if pause is not None:
+        pauses = [(pause(i), i) for i in candidates if _breakable(text, i, lang)]
+        longest = max(pauses, default=(0.0, 0))
+        if longest[0] >= PAUSE_S:
+            return longest[1]
     if lang == "ja":
         for i in candidates:
             if _phrase_end(text, i) and _legal(text, i):
