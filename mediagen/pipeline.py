@@ -582,8 +582,8 @@ def _check_speech(
         return checks
 
     checks = listen(lines, clips, 1)
-    # Re-voicing is cheap next to a wrong word: a second take for anything heard at half the limit.
-    bad = [i for i, check in enumerate(checks) if check.score.rate > limit * qa.RETAKE_SHARE]
+    # Re-voicing is cheap next to a wrong word: a second take for what was heard wrong (qa.RETAKE_SHARE).
+    bad = [i for i, check in enumerate(checks) if qa.needs_retake(check.score, lang, limit)]
     if bad:
         again = [lines[i] for i in bad]
         retaken, retake_rate = incremental.voice_lines(

@@ -81,6 +81,18 @@ def test_the_respelling_counts_when_the_recognizer_writes_what_the_voice_was_tol
     )
 
 
+def test_an_english_sentence_heard_with_one_wrong_word_gets_a_second_take_a_japanese_one_at_half_the_limit():
+    written = "We keep a short list of tricky words and listen to every recording before we publish it."
+    one_wrong = qa.score("en", written, written, written.replace("tricky", "tracky"))
+    assert one_wrong.errors == 1 and one_wrong.rate < 0.15 / 2
+    assert qa.needs_retake(one_wrong, "en", 0.15)
+    assert not qa.needs_retake(qa.score("en", written, written, written), "en", 0.15)
+    japanese = "図書館では、来月から電子書籍の貸し出しが始まります。"
+    slightly = qa.score("ja", japanese, japanese, japanese.replace("来月", "今月"))
+    assert 0 < slightly.rate < 0.15 / 2 and not qa.needs_retake(slightly, "ja", 0.15)
+    assert qa.needs_retake(qa.score("ja", japanese, japanese, "図書館では。"), "ja", 0.15)
+
+
 def test_japanese_score_compares_kana_readings_so_homophones_are_not_errors():
     written = "図書館では電子書籍の貸し出しが始まります。"
     assert qa.score("ja", written, written, "図書館では電子書籍の貸出が始まります").errors == 0

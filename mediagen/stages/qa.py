@@ -33,7 +33,10 @@ SOUND_SHARE = 10 ** (-45 / 20)  # quieter than 45 dB under the clip's loudest 10
 PAUSE_SHARE = 10 ** (-50 / 20)  # and this quiet for PAUSE_S is a pause (a stop consonant is louder)
 PAUSE_S = 0.08
 AFTER_PAUSE_S = 0.05  # the least sound after a pause that may be the word
-RETAKE_SHARE = 0.5  # a sentence heard with more than this share of the limit is voiced a second time
+# A sentence heard with more than this share of the limit is voiced a second time (the better take is
+# kept). English: any word heard wrong, as piper is fast (RTF 0.05) and a fresh take is often heard right;
+# Japanese: half the limit, as kokoro is 8x slower and kana-CER is rarely zero even when all is right.
+RETAKE_SHARE = {"en": 0.0, "ja": 0.5}
 METRIC = {"en": "wer", "ja": "kana-cer"}
 # A second opinion on sentences the first recognizer heard imperfectly: for English the multilingual
 # base model (tiny.en mishears names the voice said well: "crates" as "create", "rustup" as "Russ up");
@@ -224,6 +227,11 @@ def _frame_rms(audio: np.ndarray, frame_s: float) -> np.ndarray:
 
 def _distance(t: float, start: float, end: float) -> float:
     return max(start - t, 0.0, t - end)
+
+
+def needs_retake(score: Score, lang: str, limit: float) -> bool:
+    """Whether a sentence heard with `score` is voiced a second time (see RETAKE_SHARE)."""
+    return score.rate > limit * RETAKE_SHARE[lang]
 
 
 # --- scoring ---------------------------------------------------------------------------------------
