@@ -14,6 +14,7 @@ import os
 import re
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -551,7 +552,7 @@ def _check_speech(
     first = functools.cache(lambda: engines.asr(lang))  # type: ignore[misc]  # loaded if needed
     second = functools.cache(lambda: engines.second_asr(lang))
     limit = run.config.qa.max_error(lang)
-    asked = [0, 0]  # sentences given to the second recognizer, and how many it heard better
+    second_opinion: Counter[str] = Counter()  # sentences the second recognizer was asked about, heard better
 
     def listen(chosen: list[voice.Line], audio: list[np.ndarray], take: int) -> list[qa.Check]:
         def hear(which: list[int], asr_id: str, asr: Callable[[], ASREngine]) -> list[qa.Heard]:
@@ -575,9 +576,9 @@ def _check_speech(
         if second_id and doubtful:
             for i, h in zip(doubtful, hear(doubtful, second_id, second), strict=True):
                 other = qa.score(lang, chosen[i].text, chosen[i].spoken, h.text, respell)
-                asked[0] += 1
+                second_opinion["asked"] += 1
                 if other.rate < checks[i].score.rate:
-                    asked[1] += 1
+                    second_opinion["heard_better"] += 1
                     checks[i].heard, checks[i].score, checks[i].heard_by = h, other, second_id
         return checks
 
@@ -606,7 +607,7 @@ def _check_speech(
         run.progress.advance()
     run.qa = qa.report(checks, lang, first_id, limit)
     if second_id:
-        run.qa["second_opinion"] = {"asr": second_id, "asked": asked[0], "heard_better": asked[1]}
+        run.qa["second_opinion"] = {"asr": second_id, "asked": 0, "heard_better": 0} | second_opinion
     return clips, [c.heard.words for c in checks]
 
 

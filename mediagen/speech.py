@@ -26,7 +26,7 @@ _MULTIPLIER = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)\s?[x×](?![A-Za-z0-9
 _ISSUE_NUMBER = re.compile(r"#(\d+)\b")
 _HASHTAG = re.compile(r"#(?=[A-Za-z])")
 _CURRENCY = re.compile(r"([$€£¥])\s?(\d+(?:[.,]\d+)*)(\s?(?:k|m|bn|million|billion)\b)?", re.I)
-_CURRENCY_WORDS = {"$": "dollars", "€": "euros", "£": "pounds", "¥": "yen"}
+CURRENCY_WORDS = {"$": "dollars", "€": "euros", "£": "pounds", "¥": "yen"}
 _NUMBER_RANGE = re.compile(r"(\d)\s?[–—]\s?(\d)")
 _SNAKE = re.compile(r"(?<=\w)_(?=\w)")
 # Piper's voice drops the t of "eighteen(th)", which is then heard as "eighty"/"eighth".
@@ -138,4 +138,4 @@ def _say_currency(match: re.Match[str]) -> str:
     scale_word = {"k": " thousand", "m": " million", "bn": " billion"}.get(
         scale, f" {scale}" if scale else ""
     )
-    return f"{amount}{scale_word} {_CURRENCY_WORDS[symbol]}"
+    return f"{amount}{scale_word} {CURRENCY_WORDS[symbol]}"

@@ -21,6 +21,7 @@ import numpy as np
 
 from mediagen.engines.base import ASREngine
 from mediagen.media.samples import resample
+from mediagen.speech import CURRENCY_WORDS
 from mediagen.text import kana_reading
 from mediagen.timeline import SpokenWord
 
@@ -277,7 +278,6 @@ def _word_score(reference: str, heard: str) -> Score:
     return Score(out.substitutions + out.deletions + out.insertions, len(ref))
 
 
-_CURRENCY = {"$": "dollars", "€": "euros", "£": "pounds", "¥": "yen"}
 # Words that sound like a letter's name: where the reference has that letter on its own, the
 # recognizer writing the word heard the letter (as a kana reading makes homophones equal in Japanese).
 _LETTER_NAMES = {
@@ -305,7 +305,7 @@ def english_words(text: str) -> list[str]:
     text = _VERSION.sub(
         lambda m: " point ".join(f" {_number_words(p)} " for p in m.group(0).split(".")), text
     )
-    text = re.sub(r"([$€£¥])\s?(\d+(?:\.\d+)?)", lambda m: f"{m.group(2)} {_CURRENCY[m.group(1)]}", text)
+    text = re.sub(r"([$€£¥])\s?(\d+(?:\.\d+)?)", lambda m: f"{m.group(2)} {CURRENCY_WORDS[m.group(1)]}", text)
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
     text = re.sub(r"(\d+)(?:st|nd|rd|th)\b", lambda m: f" {num2words(int(m.group(1)), to='ordinal')} ", text)
     text = re.sub(r"(\d+(?:\.\d+)?)\s?[x×]\b", r"\1 times", text)
