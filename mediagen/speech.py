@@ -27,6 +27,9 @@ _ISSUE_NUMBER = re.compile(r"#(\d+)\b")
 _HASHTAG = re.compile(r"#(?=[A-Za-z])")
 _CURRENCY = re.compile(r"([$€£¥])\s?(\d+(?:[.,]\d+)*)(\s?(?:k|m|bn|million|billion)\b)?", re.I)
 CURRENCY_WORDS = {"$": "dollars", "€": "euros", "£": "pounds", "¥": "yen"}
+_MONTH_NAMES = "|".join(_MONTHS + "Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec".split())
+_DAY_AFTER_MONTH = re.compile(rf"\b((?:{_MONTH_NAMES})\.? )(\d{{1,2}})(?![\d:]|[.,]\d|st\b|nd\b|rd\b|th\b)")
+_DAY_BEFORE_MONTH = re.compile(rf"(?<![\d.,:])(\d{{1,2}})( (?:{_MONTH_NAMES})\b)")
 _NUMBER_RANGE = re.compile(r"(\d)\s?[–—]\s?(\d)")
 _SNAKE = re.compile(r"(?<=\w)_(?=\w)")
 # Piper's voice drops the t of "eighteen(th)", which is then heard as "eighty"/"eighth".
@@ -73,9 +76,20 @@ def normalize_for_speech(text: str, lang: str) -> str:
     return re.sub(r"\s+", " ", text).strip(" ,、")
 
 
+def day_ordinals(text: str) -> str:
+    """A day of the month as said: "September 18" and "18 September" -> "18th" (the voice would say
+    "eighteen"; a recognizer writes "September 18" for "September eighteenth")."""
+    def nth(day: str) -> str:
+        return day + _ordinal_suffix(int(day)) if 1 <= int(day) <= 31 else day
+
+    text = _DAY_AFTER_MONTH.sub(lambda m: m.group(1) + nth(m.group(2)), text)
+    return _DAY_BEFORE_MONTH.sub(lambda m: nth(m.group(1)) + m.group(2), text)
+
+
 def _normalize_en(text: str) -> str:
     for pattern, words in _ABBREVIATIONS.items():
         text = re.sub(pattern, words, text, flags=re.I)
+    text = day_ordinals(text)
     text = _EIGHTEEN.sub(lambda m: "eigh-teen" + (m.group(1) or ""), text)
     text = _MULTIPLIER.sub(r"\1 times", text)
     text = _ISSUE_NUMBER.sub(r"number \1", text)

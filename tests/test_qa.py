@@ -58,6 +58,8 @@ def test_versions_names_with_digits_letter_names_and_abbreviations_are_compared_
     assert errors("Then rust C runs.", "Then rust sea runs.") == 0  # the letter's name
     assert errors("Then I see it.", "Then I sea it.") == 1  # not a spelled letter: a wrong word
     assert errors("Use aarch64 now.", "Use arch 64 now.") > 0
+    assert errors("Out on September 18th.", "Out on September 18.") == 0  # a day is said "eighteenth"
+    assert errors("Out on September 18th.", "Out on September 80.") == 1
 
 
 def test_a_sentence_with_two_respelled_names_is_right_whichever_spelling_is_heard_for_each():

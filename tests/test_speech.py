@@ -13,6 +13,8 @@ from mediagen.speech import normalize_for_speech
             "We met eigh-teen people 18,000 times, the eigh-teenth in 2018.",
         ),
         ("From 2024-01-02 on.", "From January 2nd, 2024 on."),
+        ("Out on September 3, or 21 Oct.", "Out on September 3rd, or 21st Oct."),
+        ("In May 2025 we may 5 times.", "In May 2025 we may 5 times."),
         ("Events 2026-04-15 - 2026-05-13 here.", "Events April 15th, 2026 to May 13th, 2026 here."),
         ("Rust 1.90.0-beta.6 is out.", "Rust 1 point 90 point 0 beta 6 is out."),
         ("See issues #39915 and #71515.", "See issues number 39915 and number 71515."),

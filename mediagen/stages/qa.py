@@ -21,7 +21,7 @@ import numpy as np
 
 from mediagen.engines.base import ASREngine
 from mediagen.media.samples import resample
-from mediagen.speech import CURRENCY_WORDS
+from mediagen.speech import CURRENCY_WORDS, day_ordinals
 from mediagen.text import kana_reading
 from mediagen.timeline import SpokenWord
 
@@ -298,7 +298,7 @@ def english_words(text: str) -> list[str]:
     joined ("Q L" == "QL")."""
     from num2words import num2words
 
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = day_ordinals(unicodedata.normalize("NFKC", text)).lower()
     text = re.sub(r"\be\.g\.", " for example ", text)
     text = re.sub(r"\bi\.e\.", " that is ", text)
     text = _CODE.sub(lambda m: re.sub(r"[_-]", "", m.group(0)), text)
