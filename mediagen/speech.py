@@ -79,6 +79,7 @@ def normalize_for_speech(text: str, lang: str) -> str:
 def day_ordinals(text: str) -> str:
     """A day of the month as said: "September 18" and "18 September" -> "18th" (the voice would say
     "eighteen"; a recognizer writes "September 18" for "September eighteenth")."""
+
     def nth(day: str) -> str:
         return day + _ordinal_suffix(int(day)) if 1 <= int(day) <= 31 else day
 
