@@ -24,6 +24,23 @@ def test_a_long_sentence_becomes_consecutive_cues_of_at_most_two_short_lines(tex
     assert joiner.join(line for c in cues for line in c.lines) == text
 
 
+def test_a_sentence_is_cut_into_balanced_cues_at_phrase_boundaries_without_a_scrap_at_the_end():
+    def first_words(text: str) -> list[str]:
+        return [cue.lines[0].split()[0] for cue in sentence_cues(text, 0, 9, "en")]
+
+    # Filling the first cue to the brim would leave "publishing it." and "gone." on their own.
+    assert first_words(
+        "We keep a short list of difficult words and listen to every recording before publishing it."
+    ) == ["We", "and"]
+    assert first_words(
+        "The Offline Manifesto argues that software should keep working when the network is gone."
+    ) == ["The", "that"]
+    for text in (LONG_EN, LONG_EN + " " + LONG_EN):
+        cues = sentence_cues(text, 0, 9, "en")
+        sizes = [len(" ".join(c.lines)) for c in cues]
+        assert min(sizes) >= 28 and len(cues) == -(-len(text) // 84), sizes
+
+
 def test_japanese_lines_never_start_with_closing_punctuation():
     for text in (LONG_JA, "「毎週楽しみにしています」というお便りを、東京都の読者の方からいただきました。"):
         for cue in sentence_cues(text, 0, 5, "ja"):

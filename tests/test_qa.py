@@ -203,20 +203,21 @@ def test_a_long_sentence_without_commas_is_cut_where_the_voice_pauses():
         "The probe stores every reading on a small memory card and the data stays on that card until "
         "we copy it to a laptop by hand."
     )
-    pause_before = "and"  # a quiet 0.25 s before "and", none elsewhere
+    pause_at = text.split().index("stays") + 1  # a quiet 0.25 s before "on that card", none elsewhere
     words, t = [], 2.0
-    for word in text.split():
-        t += 0.25 if word == pause_before else 0.0
+    for k, word in enumerate(text.split()):
+        t += 0.25 if k == pause_at else 0.0
         words.append(SpokenWord(" " + word.strip("."), t, t + 0.3))
         t += 0.32
     sentence = VoicedSentence("intro", text, text, 1.8, t + 0.3, tuple(words))
     cues = caption_cues(Voiceover(np.zeros(10), 16_000, [sentence], []), "en")
-    assert len(cues) == 2 and cues[1].lines[0].startswith("and the data")
-    assert cues[1].start == pytest.approx(next(w.start for w in words if w.text == " and"))
-    # Without the pause the cut is where the characters fit best (no pause to prefer).
+    assert len(cues) == 2 and cues[1].lines[0].startswith("on that card")
+    assert cues[1].start == pytest.approx(words[pause_at].start)
+    # Without the pause the cut is at the phrase boundary nearest the middle, before "and".
     even = [SpokenWord(w.text, 2.0 + k * 0.32, 2.3 + k * 0.32) for k, w in enumerate(words)]
     steady = VoicedSentence("intro", text, text, 1.8, even[-1].end + 0.3, tuple(even))
-    assert not caption_cues(Voiceover(np.zeros(10), 16_000, [steady], []), "en")[1].lines[0].startswith("and")
+    cues = caption_cues(Voiceover(np.zeros(10), 16_000, [steady], []), "en")
+    assert [c.lines[0].split()[0] for c in cues] == ["The", "and"]
 
 
 def test_without_heard_words_cues_share_the_sentence_time():

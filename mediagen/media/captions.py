@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,15 @@ NO_LINE_START = set(
     "。、，．・：；？！゛゜ヽヾゝゞ々ー’”）〕］｝〉》」』】ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ!),.:;?]}"
 )
 NO_LINE_END = set("（〔［｛〈《「『【([{")
+# Words that begin a clause, and prepositions (which often begin a phrase, but not after every verb:
+# "listen to"): a cue cut before a clause word reads best, before a preposition next best.
+_CLAUSE_STARTS_EN = frozenset(
+    "and or but nor so yet because although though while when where whether which who whom whose that "
+    "than if unless".split()
+)
+_PREPOSITIONS_EN = frozenset(
+    "to for with without in on at from by into onto about over under after before since until as like".split()
+)
 _JA_PARTICLE_END = re.compile(r"(?:は|が|を|に|で|と|も|へ|や|の|から|まで|より|て|し)$")
 
 
@@ -83,7 +93,7 @@ def cue_chunks(
         if not rest:
             return pieces
         pause = (lambda i, at=offset: silence_before(at + i)) if silence_before else None
-        cut = len(rest) if len(rest) <= limit else _best_break(rest, limit, lang, True, pause)
+        cut = len(rest) if len(rest) <= limit else _best_break(rest, limit, lang, pause)
         piece = rest[:cut].rstrip()
         pieces.append((piece, offset, offset + len(piece)))
         offset += cut
@@ -116,35 +126,40 @@ def _phrase_end(text: str, i: int) -> bool:
     return text[i - 1] in "、。，" or bool(_JA_PARTICLE_END.search(text[:i]))
 
 
-def _best_break(
-    text: str, limit: int, lang: str, prefer_clause: bool, pause: Callable[[int], float] | None = None
-) -> int:
-    """Where to cut `text`, at `limit` or before: after a clause mark, else at the longest pause of at
-    least PAUSE_S, else a phrase, else anywhere legal."""
-    limit = max(1, min(limit, len(text) - 1))
-    lower = max(1, limit // 2)
-    candidates = range(limit, lower - 1, -1)
-    if prefer_clause:
-        for i in candidates:
-            if text[i - 1] in ",;:、。，" and _legal(text, i):
-                return i
+def _best_break(text: str, limit: int, lang: str, pause: Callable[[int], float] | None = None) -> int:
+    """Where to cut `text` (longer than one cue of `limit` characters) so that the pieces are balanced:
+    the rest still fits the fewest cues, and neither side is a scrap of under a third of a cue. Among
+    those places: after a clause mark nearest the middle, else at the longest pause of at least PAUSE_S,
+    else at a phrase boundary (before "and", "that", "when"..., less readily before a preposition; after
+    a Japanese particle) near the middle, else the legal place nearest the middle."""
+    count = math.ceil(len(text) / limit)
+    target = len(text) / count
+    lowest = max(1, len(text) - (count - 1) * limit, limit // 3)
+    highest = min(limit, len(text) - 1, len(text) - limit // 3)
+    places = [i for i in range(lowest, highest + 1) if _breakable(text, i, lang)]
+    if not places:  # one long unbroken run: the last legal place that fits
+        return next((i for i in range(min(limit, len(text) - 1), 0, -1) if _breakable(text, i, lang)), limit)
+
+    def off_middle(i: int) -> float:
+        return abs(i - target) / limit
+
+    clauses = [i for i in places if text[i - 1] in ",;:、。，"]
+    if clauses:
+        return min(clauses, key=off_middle)
     if pause is not None:
-        pauses = [(pause(i), i) for i in candidates if _breakable(text, i, lang)]
-        longest = max(pauses, default=(0.0, 0))
+        longest = max((pause(i), i) for i in places)
         if longest[0] >= PAUSE_S:
             return longest[1]
+    return min(places, key=lambda i: off_middle(i) + _inside_phrase(text, i, lang))
+
+
+def _inside_phrase(text: str, i: int, lang: str) -> float:
+    """How much a cut at i splits a phrase: 0 at a clause boundary, 0.3 between any two words."""
     if lang == "ja":
-        for i in candidates:
-            if _phrase_end(text, i) and _legal(text, i):
-                return i
-        for i in candidates:
-            if _legal(text, i):
-                return i
-        return limit
-    for i in candidates:
-        if text[i] == " ":
-            return i
-    return limit
+        return 0.0 if _phrase_end(text, i) else 0.3
+    following = re.match(r"\s*([A-Za-z]+)", text[i:])
+    word = following.group(1).lower() if following else ""
+    return 0.0 if word in _CLAUSE_STARTS_EN else 0.15 if word in _PREPOSITIONS_EN else 0.3
 
 
 def _legal(text: str, i: int) -> bool:
