@@ -53,6 +53,14 @@ def test_wrap_balances_two_lines_at_word_boundaries():
     assert " ".join(lines) == "The linkers do an important job, with concerns about stability"
 
 
+def test_japanese_lines_break_between_phrases_not_inside_a_word():
+    # "新しい" ends in し, which a particle list would take for a phrase end ("新し|い道具").
+    lines = wrap("手元の機械で動かせる新しい道具を詳しく紹介する予定です。", 20, "ja")
+    assert lines == ["手元の機械で動かせる新しい", "道具を詳しく紹介する予定です。"]
+    lines = wrap("読者の皆さんから寄せられた質問にお答えします。", 20, "ja")
+    assert lines[1].startswith(("寄せられた", "質問に", "お答え")), lines
+
+
 def test_srt_and_vtt_writers_follow_their_formats():
     cues = sentence_cues("Hello <world> & friends.", 1.5, 3.25, "en")
     srt = SrtWriter().render(cues)

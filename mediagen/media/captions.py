@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import re
@@ -31,7 +32,6 @@ _CLAUSE_STARTS_EN = frozenset(
 _PREPOSITIONS_EN = frozenset(
     "to for with without in on at from by into onto about over under after before since until as like".split()
 )
-_JA_PARTICLE_END = re.compile(r"(?:は|が|を|に|で|と|も|へ|や|の|から|まで|より|て|し)$")
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,24 @@ def _breakable(text: str, i: int, lang: str) -> bool:
 
 
 def _phrase_end(text: str, i: int) -> bool:
-    return text[i - 1] in "、。，" or bool(_JA_PARTICLE_END.search(text[:i]))
+    """Whether a Japanese phrase ends before character i: after a comma or full stop, or where
+    OpenJTalk's analysis starts a new accent phrase (a bunsetsu: "手元の|機械で|動かせる|新しい|道具を")."""
+    return text[i - 1] in "、。，" or i in _accent_phrase_starts(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _accent_phrase_starts(text: str) -> frozenset[int]:
+    import pyopenjtalk
+
+    starts, cursor = set(), 0
+    for token in pyopenjtalk.run_frontend(text):
+        at = text.find(token["string"], cursor)
+        if at < 0:  # OpenJTalk rewrote this token (width, symbols): go on after it
+            continue
+        if token["chain_flag"] == 0 and token["pos"] != "記号":
+            starts.add(at)
+        cursor = at + len(token["string"])
+    return frozenset(starts)
 
 
 def _best_break(text: str, limit: int, lang: str, pause: Callable[[int], float] | None = None) -> int:
