@@ -41,6 +41,19 @@ def test_a_sentence_is_cut_into_balanced_cues_at_phrase_boundaries_without_a_scr
         assert min(sizes) >= 28 and len(cues) == -(-len(text) // 84), sizes
 
 
+def test_a_piece_of_two_lines_length_is_cut_again_when_its_words_do_not_break_into_two_lines():
+    # "...infrastructure and on nightly," is 43 characters: the piece below fits 84 but not two lines.
+    text = (
+        "We believe we've done all the internal testing that we could, on CI, crater, on our benchmarking "
+        "infrastructure and on nightly, and plan to enable rust-lld to be the linker used by default on "
+        "x86_64-unknown-linux-gnu for stable builds in 1.90.0."
+    )
+    cues = sentence_cues(text, 0, 9, "en")
+    lines = [line for cue in cues for line in cue.lines]
+    assert " ".join(lines) == text
+    assert all(len(line) <= 42 and line[0] not in NO_LINE_START for line in lines), lines
+
+
 def test_japanese_lines_never_start_with_closing_punctuation():
     for text in (LONG_JA, "「毎週楽しみにしています」というお便りを、東京都の読者の方からいただきました。"):
         for cue in sentence_cues(text, 0, 5, "ja"):

@@ -93,10 +93,21 @@ def cue_chunks(
         if not rest:
             return pieces
         pause = (lambda i, at=offset: silence_before(at + i)) if silence_before else None
-        cut = len(rest) if len(rest) <= limit else _best_break(rest, limit, lang, pause)
+        cut = len(rest) if _fits(rest, lang) else _best_break(rest, limit, lang, pause)
         piece = rest[:cut].rstrip()
         pieces.append((piece, offset, offset + len(piece)))
         offset += cut
+
+
+def _fits(text: str, lang: str) -> bool:
+    """Whether `text` can be one cue: one line, or two lines broken at a legal place."""
+    width = MAX_LINE_CHARS[lang]
+    if len(text) <= width:
+        return True
+    return len(text) <= width * MAX_LINES and any(
+        _breakable(text, i, lang) and len(text[:i].strip()) <= width and len(text[i:].strip()) <= width
+        for i in range(max(1, len(text) - width - 1), min(len(text), width + 2))
+    )
 
 
 def wrap(text: str, width: int, lang: str) -> list[str]:
@@ -149,13 +160,16 @@ def _best_break(text: str, limit: int, lang: str, pause: Callable[[int], float] 
     those places: after a clause mark nearest the middle, else at the longest pause of at least PAUSE_S,
     else at a phrase boundary (before "and", "that", "when"..., less readily before a preposition; after
     a Japanese particle) near the middle, else the legal place nearest the middle."""
-    count = math.ceil(len(text) / limit)
+    count = max(2, math.ceil(len(text) / limit))  # it does not fit one cue
     target = len(text) / count
     lowest = max(1, len(text) - (count - 1) * limit, limit // 3)
     highest = min(limit, len(text) - 1, len(text) - limit // 3)
-    places = [i for i in range(lowest, highest + 1) if _breakable(text, i, lang)]
-    if not places:  # one long unbroken run: the last legal place that fits
-        return next((i for i in range(min(limit, len(text) - 1), 0, -1) if _breakable(text, i, lang)), limit)
+    places = [
+        i for i in range(lowest, highest + 1) if _breakable(text, i, lang) and _fits(text[:i].rstrip(), lang)
+    ]
+    if not places:  # long unbroken runs: the last legal place that fits, else a hard cut
+        fitting = (i for i in range(min(limit, len(text) - 1), 0, -1) if _breakable(text, i, lang))
+        return next((i for i in fitting if _fits(text[:i].rstrip(), lang)), limit)
 
     def off_middle(i: int) -> float:
         return abs(i - target) / limit
