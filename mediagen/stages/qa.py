@@ -30,7 +30,9 @@ WINDOW_S = 24.0
 GAP_S = 0.5
 UNHEARD_S = 1.0  # speech left after the last heard word that is heard again
 REST_OVERLAP_S = 0.1
-SOUND_SHARE = 10 ** (-45 / 20)  # quieter than 45 dB under the clip's loudest 10 ms is silence
+# Quieter than 55 dB under the clip's loudest 10 ms is silence: a soft first sound ("The") is 45-55 dB under
+# in the raw voice, and the final mix's compressor lifts it to where listeners and recognizers hear it.
+SOUND_SHARE = 10 ** (-55 / 20)
 PAUSE_SHARE = 10 ** (-50 / 20)  # and this quiet for PAUSE_S is a pause (a stop consonant is louder)
 PAUSE_S = 0.08
 AFTER_PAUSE_S = 0.05  # the least sound after a pause that may be the word
