@@ -174,6 +174,18 @@ def test_word_starts_move_to_the_sound_after_a_pause():
     assert late[1].end == pytest.approx(1.9, abs=0.011)
 
 
+def test_a_gap_whisper_leaves_where_the_voice_goes_on_is_closed_in_its_middle():
+    rate = qa.ASR_RATE
+    clip = spoken(2.0, 1.8, rate, 0.1)  # one stretch of sound: no pause anywhere
+    words = [SpokenWord(" should", 0.1, 0.9), SpokenWord(" keep", 1.2, 1.6), SpokenWord(" on", 1.6, 1.9)]
+    closed = qa.snap_to_sound(words, clip)
+    assert closed[0].end == pytest.approx(1.05) and closed[1].start == pytest.approx(1.05)
+    assert closed[2].start == pytest.approx(1.6)  # no gap: left alone
+    paused = np.concatenate([spoken(1.0, 0.8, rate, 0.1), spoken(1.0, 0.9, rate, 0.0)])  # pause 0.9–1.0 s
+    kept = qa.snap_to_sound([SpokenWord(" a", 0.1, 0.9), SpokenWord(" b", 1.0, 1.9)], paused)
+    assert (kept[0].end, kept[1].start) == (pytest.approx(0.9, abs=0.011), pytest.approx(1.0, abs=0.011))
+
+
 # --- captions from the words heard ---------------------------------------------------------------
 
 

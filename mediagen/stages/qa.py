@@ -191,7 +191,30 @@ def snap_to_sound(words: list[SpokenWord], audio: np.ndarray, frame_s: float = 0
     sound = np.flatnonzero(loud)
     if sound.size and sound[0] * frame_s < snapped[0].start:  # a clip is one sentence: its first
         snapped[0] = SpokenWord(snapped[0].text, sound[0] * frame_s, snapped[0].end)  # word starts it
-    return snapped
+    return _close_gaps(snapped, still, pause, frame_s)
+
+
+def _close_gaps(words: list[SpokenWord], still: np.ndarray, pause: int, frame_s: float) -> list[SpokenWord]:
+    """Where whisper leaves a gap between two words but the voice did not pause, the words meet in the
+    middle of the gap: the boundary is somewhere in it, and a gap there is no pause to cut a cue at."""
+    closed = list(words)
+    for n in range(1, len(closed)):
+        before, word = closed[n - 1], closed[n]
+        gap = still[int(before.end / frame_s) : int(np.ceil(word.start / frame_s))]
+        if word.start <= before.end or _longest_run(gap) >= pause:
+            continue
+        middle = (before.end + word.start) / 2
+        closed[n - 1] = SpokenWord(before.text, before.start, max(before.start, middle))
+        closed[n] = SpokenWord(word.text, middle, max(middle, word.end))
+    return closed
+
+
+def _longest_run(flags: np.ndarray) -> int:
+    longest = run = 0
+    for flag in flags:
+        run = run + 1 if flag else 0
+        longest = max(longest, run)
+    return longest
 
 
 def _heard_in_windows(asr: ASREngine, clips: list[np.ndarray], lang: str) -> list[list[SpokenWord]]:
