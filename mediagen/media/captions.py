@@ -158,8 +158,8 @@ def _best_break(text: str, limit: int, lang: str, pause: Callable[[int], float] 
     """Where to cut `text` (longer than one cue of `limit` characters) so that the pieces are balanced:
     the rest still fits the fewest cues, and neither side is a scrap of under a third of a cue. Among
     those places: after a clause mark nearest the middle, else at the longest pause of at least PAUSE_S,
-    else at a phrase boundary (before "and", "that", "when"..., less readily before a preposition; after
-    a Japanese particle) near the middle, else the legal place nearest the middle."""
+    else at a phrase boundary (before "and", "that", "when"..., less readily before a preposition;
+    between Japanese accent phrases) near the middle, else the legal place nearest the middle."""
     count = max(2, math.ceil(len(text) / limit))  # it does not fit one cue
     target = len(text) / count
     lowest = max(1, len(text) - (count - 1) * limit, limit // 3)
