@@ -102,23 +102,25 @@ def cue_chunks(
 def _fits(text: str, lang: str) -> bool:
     """Whether `text` can be one cue: one line, or two lines broken at a legal place."""
     width = MAX_LINE_CHARS[lang]
-    if len(text) <= width:
-        return True
-    return len(text) <= width * MAX_LINES and any(
-        _breakable(text, i, lang) and len(text[:i].strip()) <= width and len(text[i:].strip()) <= width
-        for i in range(max(1, len(text) - width - 1), min(len(text), width + 2))
+    return len(text) <= width or (
+        len(text) <= width * MAX_LINES and bool(_two_line_breaks(text, width, lang))
     )
+
+
+def _two_line_breaks(text: str, width: int, lang: str) -> list[int]:
+    """The legal places to break `text` into two lines of at most `width` characters."""
+    return [
+        i
+        for i in range(1, len(text))
+        if _breakable(text, i, lang) and len(text[:i].strip()) <= width and len(text[i:].strip()) <= width
+    ]
 
 
 def wrap(text: str, width: int, lang: str) -> list[str]:
     """At most two balanced lines of at most `width` characters (for a chunk that fits two lines)."""
     if len(text) <= width:
         return [text]
-    fitting = [
-        i
-        for i in range(1, len(text))
-        if _breakable(text, i, lang) and len(text[:i].strip()) <= width and len(text[i:].strip()) <= width
-    ]
+    fitting = _two_line_breaks(text, width, lang)
     if not fitting:
         return [text[:width].strip(), text[width:].strip()]
 
