@@ -3,13 +3,15 @@
 Synthetic speech has a high peak-to-loudness ratio (piper: about 24 dB), so a gentle compressor first
 brings the peaks closer to the body of the voice. Pass 1 measures the compressed mix with the `ebur128`
 filter; pass 2 applies the gain that reaches the target and a look-ahead limiter (run at the output
-rate, so inter-sample peaks stay under the true-peak limit); what the limiter took off is measured and
-given back once. ffmpeg's `loudnorm` does the same job but upsamples to 192 kHz: 13 times slower here.
+rate, so inter-sample peaks stay under the true-peak limit); the result is measured and, if the limiter
+took too much off, the gain is sought again (`seek`). ffmpeg's `loudnorm` does the same job but
+upsamples to 192 kHz: 13 times slower here.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,6 +22,8 @@ SPEECH_COMPRESSOR = "acompressor=threshold=-30dB:ratio=3:attack=5:release=100:ma
 LIMITER_MARGIN_DB = 1.0
 CORRECTION_TOLERANCE = 0.3
 CORRECTION_PEAK_MARGIN = 0.2
+SEEK_TRIES = 5
+MIN_SLOPE = 0.1
 
 
 @dataclass(frozen=True)
@@ -38,13 +42,34 @@ def normalize(source: Path, target: Path, lufs: float, peak: float, rate: int) -
     shaped = f"{SPEECH_COMPRESSOR},aresample={rate}"
     measured = measure(source, shaped)
     limiter = _limiter(peak)
-    gain = lufs - measured.integrated
-    _apply(source, target, f"{shaped},volume={gain:.2f}dB,{limiter}", rate)
-    reached = measure(target)
-    if abs(reached.integrated - lufs) > CORRECTION_TOLERANCE:
-        gain += lufs - reached.integrated
+
+    def render(gain: float) -> Loudness:
         _apply(source, target, f"{shaped},volume={gain:.2f}dB,{limiter}", rate)
+        return measure(target)
+
+    seek(render, lufs - measured.integrated, lufs)
     return measured
+
+
+def seek(
+    render: Callable[[float], Loudness], gain: float, lufs: float, peak: float | None = None
+) -> Loudness:
+    """Render at `gain` dB and, while the result misses `lufs` (or, given `peak`, passes it), render
+    again; returns what the last render measured. Past the limiter a dB of gain adds less than a LU
+    (a one-word episode: about 0.35), so each new gain follows the line through the last two renders."""
+    reached = render(gain)
+    last: tuple[float, float] | None = None
+    for _ in range(SEEK_TRIES):
+        step = correction(reached, lufs, peak)
+        if not step:
+            break
+        slope = 1.0
+        if last is not None and gain != last[0]:
+            slope = min(1.0, max(MIN_SLOPE, (reached.integrated - last[1]) / (gain - last[0])))
+        last = (gain, reached.integrated)
+        gain += step / slope if step == lufs - reached.integrated else step
+        reached = render(gain)
+    return reached
 
 
 def limit(source: Path, target: Path, peak: float, rate: int, gain_db: float = 0.0) -> None:
@@ -60,11 +85,15 @@ def _apply(source: Path, target: Path, chain: str, rate: int) -> None:
     run_ffmpeg(["-i", str(source), "-af", chain, "-ar", str(rate), "-ac", "1", str(target)], stage="assemble")
 
 
-def correction(measured: Loudness, lufs: float, peak: float) -> float:
-    """The gain (dB) that brings an encoded file back to `lufs` without its true peak passing `peak`;
-    0 when it is already within a third of a LU (encoders shift loudness a little)."""
-    if abs(measured.integrated - lufs) <= CORRECTION_TOLERANCE:
+def correction(measured: Loudness, lufs: float, peak: float | None = None) -> float:
+    """The change of loudness (LU) that brings a file back to `lufs` without its true peak passing
+    `peak` (if given); 0 when it is already within a third of a LU (encoders shift loudness a little)."""
+    if abs(measured.integrated - lufs) <= CORRECTION_TOLERANCE and (
+        peak is None or measured.true_peak <= peak
+    ):
         return 0.0
+    if peak is None:
+        return lufs - measured.integrated
     return min(lufs - measured.integrated, peak - CORRECTION_PEAK_MARGIN - measured.true_peak)
 
 

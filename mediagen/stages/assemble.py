@@ -83,21 +83,18 @@ def encode_media(
 
 
 def _encode_measured(wav: Path, out: Path, lufs: float, peak: float, release: Release) -> loudness.Loudness:
-    """Encode the MP3, measure it as a player would, and correct it (at most four times) if the encoder
-    moved it off target. A correction goes through the limiter: a very short episode (one spoken word)
-    has peaks far above its loudness, and only limiting brings it to the target."""
-    encode_mp3(wav, out, release)
-    measured = loudness.measure(out)
-    gain = 0.0
-    for _ in range(4):
-        if not loudness.correction(measured, lufs, peak):
-            break
-        gain += lufs - measured.integrated
-        corrected = wav.with_name(f"corrected-{wav.name}")
-        loudness.limit(wav, corrected, peak, OUTPUT_SAMPLE_RATE, gain_db=gain)
-        encode_mp3(corrected, out, release)
-        measured = loudness.measure(out)
-    return measured
+    """Encode the MP3, measure it as a player would, and correct it if the encoder moved it off target.
+    A correction goes through the limiter: a very short episode (one spoken word) has peaks far above
+    its loudness, and only limiting brings it to the target."""
+    corrected = wav.with_name(f"corrected-{wav.name}")
+
+    def render(gain: float) -> loudness.Loudness:
+        if gain:
+            loudness.limit(wav, corrected, peak, OUTPUT_SAMPLE_RATE, gain_db=gain)
+        encode_mp3(corrected if gain else wav, out, release)
+        return loudness.measure(out)
+
+    return loudness.seek(render, 0.0, lufs, peak)
 
 
 def encode_mp3(wav: Path, out: Path, release: Release) -> None:
