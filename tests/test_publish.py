@@ -227,16 +227,17 @@ def test_a_feed_without_base_url_is_a_clear_config_error(tmp_path, monkeypatch):
 def test_batch_builds_the_good_issues_reports_the_broken_one_and_shards_split_the_folder(tmp_path):
     issues = tmp_path / "issues"
     issues.mkdir()
-    for name in ("issue-en.md", "issue-ja.md", "soil-moisture.png", "lending.png"):
+    for name in ("issue-en.md", "soil-moisture.png"):
         shutil.copy(SAMPLES / name, issues / name)
-    # A real newsletter in a folder of its own (index.md); the long TWIR issue is built in test_end_to_end
-    # (here it was a third of this test's time).
+    # A real newsletter in a folder of its own (index.md); the long TWIR issue and the Japanese sample are
+    # built in test_end_to_end (here they were a third and a half of this test's time).
     shutil.copytree(corpus_file("rust-lld-on-stable/index.md").parent, issues / "rust-lld-on-stable")
     (issues / "short-note.md").write_text("# A short note\n\nNo issue next week. We will be back soon.\n")
+    (issues / "oshirase.md").write_text("# お知らせ\n\n来週はお休みです。再来週にまたお届けします。\n")
     (issues / "broken.md").write_text("---\ntitle: [never closed\n---\nBody\n")
     (issues / "README.md").write_text("# About this archive\n")
     names = {issue_name(i, issues) for i in find_issues(issues)}
-    assert names == {"issue-en", "issue-ja", "rust-lld-on-stable", "short-note", "broken"}
+    assert names == {"issue-en", "oshirase", "rust-lld-on-stable", "short-note", "broken"}
 
     def batch(site: str, *extra: str) -> tuple[subprocess.CompletedProcess, dict]:
         result = subprocess.run(
@@ -272,6 +273,7 @@ def test_batch_builds_the_good_issues_reports_the_broken_one_and_shards_split_th
     for name, issue in by_name.items():
         assert issue["status"] == "built" and issue["duration_s"] > 0 and issue["stages"]
         assert (tmp_path / "site" / name / "episode.mp4").is_file()
+    assert json.loads((tmp_path / "site" / "oshirase" / "report.json").read_text())["lang"] == "ja"
     assert "broken" in result.stdout and "failed" in result.stdout
 
     # The shards build into the same site, so their work is already done and only the split is tested.

@@ -67,7 +67,8 @@ def seek(
         if last is not None and gain != last[0]:
             slope = min(1.0, max(MIN_SLOPE, (reached.integrated - last[1]) / (gain - last[0])))
         last = (gain, reached.integrated)
-        gain += step / slope if step == lufs - reached.integrated else step
+        missing_loudness = step == lufs - reached.integrated  # else the step keeps the peak down
+        gain += step / slope if missing_loudness else step
         reached = render(gain)
     return reached
 
