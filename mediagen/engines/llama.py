@@ -4,8 +4,8 @@ Decoding is greedy. With a JSON schema, llama-cpp-python runs the grammar over t
 (Gemma 3: 262,144 tokens) before every token: 16 tokens a second here instead of 60. Greedy decoding
 only needs to know whether the grammar allows the token it chose, so `_GrammarGate` asks about that
 token first, then about the best 64, and filters the whole vocabulary only when none of them is allowed
-(llama.cpp's own command-line sampler does the same). The choice is the same token; the replies are the
-same text, 2.9 times as fast (measured on the samples' 20 prompts).
+(llama.cpp's common sampler, behind its command-line tools, does the same). The choice is the same
+token: on the 48 prompts of the samples and the corpus the replies were the same text, 2.6 times as fast.
 """
 
 from __future__ import annotations
@@ -114,7 +114,6 @@ class LlamaEngine(LLMEngine):
         vocab = llama_cpp.llama_model_get_vocab(llm.model)
         n_vocab = llm.n_vocab()
         generated: list[int] = []
-        text = ""
         with _GrammarGate(vocab, self._gbnf(schema), n_vocab) as gate:
             for _ in range(min(max_tokens, room)):
                 logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1), shape=(n_vocab,))
@@ -123,11 +122,12 @@ class LlamaEngine(LLMEngine):
                     break
                 gate.accept(token)
                 generated.append(token)
-                text = llm.detokenize(generated).decode("utf-8", errors="ignore")
-                if any(mark in text for mark in stop):
-                    return text[: min(text.index(mark) for mark in stop if mark in text)]
+                if stop and any(mark in _text(llm, generated) for mark in stop):
+                    break
                 llm.eval([token])
-        return text
+        text = _text(llm, generated)
+        ends = [text.index(mark) for mark in stop if mark in text]
+        return text[: min(ends)] if ends else text
 
     def _gbnf(self, schema: dict) -> str:
         from llama_cpp.llama_grammar import json_schema_to_gbnf
@@ -136,6 +136,10 @@ class LlamaEngine(LLMEngine):
         if key not in self._grammars:
             self._grammars[key] = json_schema_to_gbnf(key)
         return self._grammars[key]
+
+
+def _text(llm: object, tokens: list[int]) -> str:
+    return llm.detokenize(tokens).decode("utf-8", errors="ignore")  # a cut-off last character is left out
 
 
 def _penalized(logits: np.ndarray, recent: list[int]) -> np.ndarray:
@@ -173,8 +177,8 @@ class _GrammarGate:
         best = int(np.argmax(logits))
         if self._allowed(np.array([best]), logits).size:
             return best
-        few = np.argpartition(logits, -GATE_FEW)[-GATE_FEW:]
-        for candidates in (few[np.argsort(-logits[few], kind="stable")], np.arange(self._n_vocab)):
+        top = np.sort(np.argpartition(logits, -GATE_FEW)[-GATE_FEW:])  # in token order, as ties go
+        for candidates in (top, np.arange(self._n_vocab)):
             allowed = self._allowed(candidates, logits)
             if allowed.size:
                 return int(allowed[np.argmax(logits[allowed])])
