@@ -60,7 +60,7 @@ def seek(
     reached = render(gain)
     last: tuple[float, float] | None = None
     for _ in range(SEEK_TRIES):
-        step = correction(reached, lufs, peak)
+        step = _correction(reached, lufs, peak)
         if not step:
             break
         slope = 1.0
@@ -86,7 +86,7 @@ def _apply(source: Path, target: Path, chain: str, rate: int) -> None:
     run_ffmpeg(["-i", str(source), "-af", chain, "-ar", str(rate), "-ac", "1", str(target)], stage="assemble")
 
 
-def correction(measured: Loudness, lufs: float, peak: float | None = None) -> float:
+def _correction(measured: Loudness, lufs: float, peak: float | None = None) -> float:
     """The change of loudness (LU) that brings a file back to `lufs` without its true peak passing
     `peak` (if given); 0 when it is already within a third of a LU (encoders shift loudness a little)."""
     if abs(measured.integrated - lufs) <= CORRECTION_TOLERANCE and (
