@@ -22,7 +22,7 @@ from mediagen.errors import InputError
 from mediagen.models import bundled_gguf, file_digest
 
 CONTEXT_TOKENS = 2048
-# llama-cpp-python's defaults for create_completion: penalize tokens among the last 64 generated.
+# Repeated tokens are penalized (1.15) within llama-cpp-python's default window: the last 64 generated.
 REPEAT_PENALTY = 1.15
 REPEAT_LAST_N = 64
 GATE_FEW = 64
