@@ -69,7 +69,7 @@ class LlamaEngine(LLMEngine):
             )
         except ValueError as exc:
             raise InputError(f"--llm {model}: not a loadable GGUF model ({exc})") from None
-        self._grammars: dict[str, object] = {}
+        self._grammars: dict[str, str] = {}  # JSON schema -> GBNF
 
     @classmethod
     def identity(cls, model: str = "bundled", **_: object) -> str:
