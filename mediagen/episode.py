@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from mediagen.errors import InputError
 from mediagen.files import atomic_write_text
+from mediagen.limits import DEFAULT, Limits, load_yaml, read_text
+from mediagen.text import clean_code, clean_text
 
 SCHEMA_VERSION = 1
+MARKDOWN_SUFFIXES = (".md", ".markdown")
 Lang = Literal["en", "ja"]
+# Text is cleaned as the Markdown path cleans it (control characters and template tags dropped,
+# whitespace collapsed), so an edited episode.yaml reaches the voice and the slides the same way.
+Text = Annotated[str, AfterValidator(clean_text)]
+CodeText = Annotated[str, AfterValidator(clean_code)]
 
 
 class _Strict(BaseModel):
@@ -23,41 +31,41 @@ class _Strict(BaseModel):
 class Narration(_Strict):
     """One spoken sentence (or short group). `voice` overrides the episode's voice for this line."""
 
-    text: str = Field(min_length=1)
+    text: Text = Field(min_length=1)
     voice: str | None = None
 
     @field_validator("text")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if not value:
             raise ValueError("narration text is empty")
-        return value.strip()
+        return value
 
 
 class Slide(_Strict):
     """One page of the deck. The layout picks the template block; `continued` marks a spill-over page."""
 
     layout: Literal["title", "bullets", "code", "table"] = "bullets"
-    title: str
-    subtitle: str | None = None
-    bullets: list[str] = Field(default_factory=list)
+    title: Text
+    subtitle: Text | None = None
+    bullets: list[Text] = Field(default_factory=list)
     image: str | None = None
-    code: str | None = None
-    code_lang: str | None = None
-    table: list[list[str]] | None = None
+    code: CodeText | None = None
+    code_lang: Text | None = None
+    table: list[list[Text]] | None = None
     continued: bool = False
 
 
 class Link(_Strict):
     """A link the section cites: shown in the show notes, never read out."""
 
-    text: str
+    text: Text
     url: str
 
 
 class EpisodeSection(_Strict):
     id: str = Field(min_length=1)
-    title: str
+    title: Text
     source_hash: str | None = None
     flags: list[str] = Field(default_factory=list)
     links: list[Link] = Field(default_factory=list)
@@ -67,9 +75,12 @@ class EpisodeSection(_Strict):
 
 class Episode(_Strict):
     schema_version: int = Field(SCHEMA_VERSION, alias="schema")
-    title: str
+    title: Text
     lang: Lang
     source: str | None = None
+    # How the script was made (summary, verbatim), and by which LLM: report.json says so for `render`.
+    mode: str | None = None
+    llm: str | None = None
     meta: dict[str, Any] = Field(default_factory=dict)
     sections: list[EpisodeSection] = Field(min_length=1)
 
@@ -93,13 +104,14 @@ class Episode(_Strict):
         return sections
 
     def issue_folder(self, episode_path: Path) -> Path | None:
-        """Folder of the source issue (images are relative to it), resolved from the episode's place."""
+        """Folder of the source issue (images are relative to it), resolved from the episode's place;
+        None unless `source` names a Markdown file."""
         if not self.source:
             return None
-        return (episode_path.parent / self.source).resolve().parent
-
-    def sentences(self) -> list[tuple[EpisodeSection, Narration]]:
-        return [(section, line) for section in self.sections for line in section.narration]
+        issue = (episode_path.parent / self.source).resolve()
+        if issue.suffix.lower() not in MARKDOWN_SUFFIXES or not issue.is_file():
+            return None
+        return issue.parent
 
 
 def dump_episode(episode: Episode, path: Path) -> None:
@@ -125,28 +137,19 @@ def set_source(episode: Episode, issue_path: Path, episode_path: Path) -> Episod
     return episode.model_copy(update={"source": source})
 
 
-def load_episode(path: Path) -> Episode:
-    """Read and validate episode.yaml; a bad edit becomes `episode.yaml:LINE: message` (exit code 2)."""
+def load_episode(
+    path: Path, limits: Limits = DEFAULT, voices: Callable[[str], Sequence[str]] | None = None
+) -> Episode:
+    """Read and validate episode.yaml within the limits; a bad edit becomes `episode.yaml:LINE: message`
+    (exit code 2). `voices` gives, for the episode's language, the names a line's `voice:` may take."""
     name = path.name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read ({exc.__class__.__name__})") from None
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise InputError(f"{name}{line}: {problem}") from None
+    text = read_text(path, "episode_mb", limits)
+    data, node = load_yaml(text, name, limits)
     if not isinstance(data, dict):
         raise InputError(f"{name}:1: expected a mapping with schema, title, lang and sections")
     _check_unique_ids(data, node, name)
     try:
-        return Episode.model_validate(data)
+        episode = Episode.model_validate(data)
     except ValidationError as exc:
         # A misspelt key also makes the real key "missing": name the unknown key, it is the cause.
         error = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
@@ -157,6 +160,40 @@ def load_episode(path: Path) -> Episode:
         else:
             message = error["msg"].removeprefix("Value error, ")
         raise InputError(f"{name}:{line}: {where}: {message}") from None
+    locate = lambda loc: f"{name}:{_line_of(node, loc)}"  # noqa: E731
+    check_limits(episode, limits, locate)
+    if voices is not None:
+        check_voices(episode, voices(episode.lang), locate)
+    return episode
+
+
+def check_limits(episode: Episode, limits: Limits, locate: Callable[[tuple[Any, ...]], str]) -> None:
+    """Refuse narration lines, slides and decks over the limits; `locate` names a place in the file."""
+    slides = 0
+    for s, section in enumerate(episode.sections):
+        for n, line in enumerate(section.narration):
+            where = locate(("sections", s, "narration", n, "text"))
+            limits.check(where, "characters in a narration line", len(line.text), "narration_chars")
+        for n, slide in enumerate(section.slides):
+            where = locate(("sections", s, "slides", n))
+            limits.check(where, "bullets on a slide", len(slide.bullets), "bullets")
+            limits.check(where, "lines on a code slide", (slide.code or "").count("\n") + 1, "code_lines")
+            limits.check(where, "rows on a table slide", len(slide.table or []), "table_rows")
+        slides += len(section.slides)
+    limits.check(locate(("sections",)), "slides", slides, "slides")
+
+
+def check_voices(episode: Episode, voices: Sequence[str], locate: Callable[[tuple[Any, ...]], str]) -> None:
+    """Every `voice:` of a line must name a voice of the episode's language."""
+    for s, section in enumerate(episode.sections):
+        for n, line in enumerate(section.narration):
+            if line.voice is not None and line.voice not in voices:
+                where = locate(("sections", s, "narration", n, "voice"))
+                choices = ", ".join(voices) or "none"
+                raise InputError(
+                    f"{where}: voice '{line.voice[:60]}' is not a voice for language '{episode.lang}' "
+                    f"(choose from: {choices})"
+                )
 
 
 def _check_unique_ids(data: dict[str, Any], node: yaml.Node, name: str) -> None:

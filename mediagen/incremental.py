@@ -29,7 +29,7 @@ from mediagen.media.samples import resample
 from mediagen.stages import publish, qa, script, slides, voice
 from mediagen.templating import Templates
 
-STAGE_VERSIONS = {"script": 3, "voice": 2, "qa": 5, "slides": 1, "fonts": 1, "mux": 3, "thumbnail": 1}
+STAGE_VERSIONS = {"script": 3, "voice": 2, "qa": 5, "slides": 1, "fonts": 2, "mux": 3, "thumbnail": 1}
 
 
 def digest(text: str) -> str:
@@ -270,9 +270,10 @@ def render_slides(
     templates: Templates,
     cache: Cache,
     ledger: Ledger,
+    font_text: str,
 ) -> DeckParts:
-    """Fit and render the slides that are not in the cache (in one layout pass), then read every slide's
-    pages and pictures from the cache."""
+    """Fit and render the slides that are not in the cache (in one layout pass, with fonts cut to the
+    characters of `font_text`), then read every slide's pages and pictures from the cache."""
     template = templates.fingerprint(slides.template_names())
     works = [slide_work(name, s, folder, template, lang, aspect) for name, s in named_slides]
     deck_slides = [s for _, s in named_slides]
@@ -280,7 +281,7 @@ def render_slides(
     global_warnings: list[str] = []
     if missing:
         todo = [deck_slides[i] for i in missing]
-        fonts = deck_fonts(slides.deck_text(todo, title, templates), cache, ledger)
+        fonts = deck_fonts(font_text, cache, ledger)
         deck = slides.render_deck(
             todo, templates=templates, issue_folder=folder, lang=lang, title=title, aspect=aspect, fonts=fonts
         )
@@ -349,8 +350,11 @@ def deck_fonts(text: str, cache: Cache, ledger: Ledger) -> dict[str, Path]:
 # --- thumbnail: one entry per title, date and newsletter -------------------------------------------------
 
 
-def thumbnail(facts: dict[str, object], templates: Templates, cache: Cache, ledger: Ledger) -> Path:
-    """The episode's thumbnail PNG (in the cache), made only when what it shows or its template changed."""
+def thumbnail(
+    facts: dict[str, object], templates: Templates, cache: Cache, ledger: Ledger, font_text: str
+) -> Path:
+    """The episode's thumbnail PNG (in the cache), made only when what it shows or its template changed;
+    its fonts are the deck's (cut to the characters of `font_text`)."""
     template = templates.fingerprint([publish.THUMBNAIL_TEMPLATE])
     shown = json.dumps(facts, sort_keys=True, ensure_ascii=False)
     work = Work(
@@ -364,6 +368,5 @@ def thumbnail(facts: dict[str, object], templates: Templates, cache: Cache, ledg
         cache.hit("thumbnail", work.key)
         return stored
     cache.miss("thumbnail", work.key)
-    text = shown + templates.locate(publish.THUMBNAIL_TEMPLATE).read_text(encoding="utf-8")
-    png = publish.render_thumbnail(facts, templates, deck_fonts(text, cache, ledger))
+    png = publish.render_thumbnail(facts, templates, deck_fonts(font_text, cache, ledger))
     return cache.put_bytes("thumbnail", work.key, ".png", png)

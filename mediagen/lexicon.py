@@ -24,20 +24,22 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mediagen.confine import is_inside
 from mediagen.errors import InputError
+from mediagen.limits import DEFAULT, Limits, load_yaml, read_text
 
 LEXICON_FILE = "lexicon.yaml"
+MAX_ENTRY_CHARS = 200  # a word and what to say for it
 _LATIN_WORD = re.compile(r"[A-Za-z0-9][\w.+#'’-]*")
 
 
 class Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    word: str = Field(min_length=1)
-    say: str = Field(min_length=1)
+    word: str = Field(min_length=1, max_length=MAX_ENTRY_CHARS)
+    say: str = Field(min_length=1, max_length=MAX_ENTRY_CHARS)
     case_sensitive: bool = False
 
 
@@ -93,12 +95,10 @@ def _compiled(entries: tuple[Entry, ...]) -> tuple[re.Pattern[str], Callable[[st
     return re.compile("|".join(alternatives)), say
 
 
-def parse_lexicon(text: str, name: str) -> Lexicon:
-    """A lexicon from YAML text; any problem is one InputError naming the file and the entry."""
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise InputError(f"{name}: not valid YAML ({exc})") from None
+def parse_lexicon(text: str, name: str, limits: Limits = DEFAULT) -> Lexicon:
+    """A lexicon from YAML text (no aliases); any problem is one InputError naming the file and the
+    entry."""
+    data = load_yaml(text, name, limits)[0] or {}
     if not isinstance(data, dict):
         raise InputError(f"{name}: expected languages (en:, ja:) at the top level")
     entries: dict[str, tuple[Entry, ...]] = {}
@@ -109,6 +109,7 @@ def parse_lexicon(text: str, name: str) -> Lexicon:
             items = table
         else:
             raise InputError(f"{name}: '{lang}' must map words to what to say, or list entries")
+        limits.check(f"{name}: {lang}", "entries", len(items), "lexicon_entries")
         parsed = []
         for item in items:
             try:
@@ -116,17 +117,14 @@ def parse_lexicon(text: str, name: str) -> Lexicon:
             except ValidationError as exc:
                 problem = exc.errors()[0]
                 where = ".".join(str(p) for p in problem["loc"])
-                raise InputError(f"{name}: {lang} entry {item!r}: {where} {problem['msg']}") from None
+                shown = repr(item)[:80]
+                raise InputError(f"{name}: {lang} entry {shown}: {where} {problem['msg']}") from None
         entries[str(lang)] = tuple(parsed)
     return Lexicon(entries)
 
 
-def load_lexicon(path: Path) -> Lexicon:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the lexicon ({exc})") from None
-    return parse_lexicon(text, str(path))
+def load_lexicon(path: Path, limits: Limits = DEFAULT) -> Lexicon:
+    return parse_lexicon(read_text(path, "lexicon_mb", limits), str(path), limits)
 
 
 def starter_lexicon() -> Lexicon:
@@ -138,12 +136,16 @@ def starter_lexicon() -> Lexicon:
     return lexicon
 
 
-def lexicon_for(issue_folder: Path | None, configured: Path | None, starter: bool = True) -> Lexicon:
+def lexicon_for(
+    issue_folder: Path | None, configured: Path | None, starter: bool = True, limits: Limits = DEFAULT
+) -> Lexicon:
     """Starter, then the config's file, then `lexicon.yaml` beside the issue (later entries win)."""
     lexicon = starter_lexicon() if starter else EMPTY
     if configured is not None:
-        lexicon = lexicon.merged(load_lexicon(configured))
+        lexicon = lexicon.merged(load_lexicon(configured, limits))
     beside = issue_folder / LEXICON_FILE if issue_folder else None
-    if beside is not None and beside.is_file():
-        lexicon = lexicon.merged(load_lexicon(beside))
+    if beside is not None and beside.exists():
+        if not is_inside(beside, [issue_folder]):
+            raise InputError(f"{beside}: the lexicon is a link to a file outside the issue's folder")
+        lexicon = lexicon.merged(load_lexicon(beside, limits))
     return lexicon

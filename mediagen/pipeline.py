@@ -15,7 +15,7 @@ import re
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,11 +28,20 @@ from mediagen.cache import Cache, default_cache_dir, load_manifest, write_manife
 from mediagen.config import Config, load_config
 from mediagen.document import Document
 from mediagen.engines.base import ASREngine, LLMEngine, TTSEngine
-from mediagen.engines.registry import engine_identity, get_engine
-from mediagen.episode import Episode, EpisodeSection, dump_episode, load_episode, set_source
+from mediagen.engines.registry import engine_identity, get_engine, registry
+from mediagen.episode import (
+    Episode,
+    EpisodeSection,
+    check_limits,
+    dump_episode,
+    load_episode,
+    set_source,
+)
 from mediagen.errors import InputError, MediagenError
 from mediagen.files import atomic_write_bytes, atomic_write_text, sha256_file
+from mediagen.front_matter import checked
 from mediagen.lexicon import lexicon_for
+from mediagen.limits import Limits
 from mediagen.media import burn
 from mediagen.media import chapters as chapter_writers
 from mediagen.media.ffmpeg import decode_audio
@@ -73,8 +82,14 @@ class BuildOptions:
     force: bool = False
     qa: bool = True  # the speech check; also off when the config says `[qa] enabled = false`
     burn_captions: bool = False  # captions drawn onto the video as well
-    max_input_mb: float = 2.0  # a larger issue file is refused (a newsletter is tens of kilobytes)
-    max_sections: int = 150  # an issue with more sections is refused
+    # --max-input-mb and --max-sections; None: as [limits] in mediagen.toml says (see mediagen.limits)
+    max_input_mb: float | None = None
+    max_sections: int | None = None
+
+    def limits(self, config: Config) -> Limits:
+        """The config's limits with the command line's own on top."""
+        given = {"input_mb": self.max_input_mb, "sections": self.max_sections}
+        return config.limits.model_copy(update={k: v for k, v in given.items() if v is not None})
 
 
 def tts_spec(lang: str, choice: str | None) -> tuple[str, dict[str, str]]:
@@ -96,6 +111,20 @@ def _tts_identity(lang: str, choice: str | None) -> str:
     return engine_identity("tts", name, **options)
 
 
+def _tts_class(lang: str, choice: str | None) -> type[TTSEngine]:
+    """The voice engine's class for a language (what it can say), checked to speak the language."""
+    name, _ = tts_spec(lang, choice)
+    engine = registry().engine_class("tts", name)
+    if lang not in engine.languages:
+        raise InputError(f"the {name} voice does not speak '{lang}'")
+    return engine
+
+
+def _tts_voices(lang: str, choice: str | None) -> tuple[str, ...]:
+    _, options = tts_spec(lang, choice)
+    return _tts_class(lang, choice).voice_names(**options)
+
+
 @dataclass
 class Engines:
     """Where engines come from, and who they are (for cache keys) without loading them.
@@ -107,6 +136,13 @@ class Engines:
     tts: Callable[[str, str | None], TTSEngine] = field(default=lambda lang, choice: _make_tts(lang, choice))
     llm_id: Callable[[str], str] = field(default=lambda model: engine_identity("llm", "llama", model=model))
     tts_id: Callable[[str, str | None], str] = field(default=lambda lang, choice: _tts_identity(lang, choice))
+    # What a voice can say (its scripts) and which voices a line may name, without loading it.
+    tts_class: Callable[[str, str | None], type[TTSEngine]] = field(
+        default=lambda lang, choice: _tts_class(lang, choice)
+    )
+    voices: Callable[[str, str | None], tuple[str, ...]] = field(
+        default=lambda lang, choice: _tts_voices(lang, choice)
+    )
     # The speech check's recognizer per language (None: no check, as with a fake voice).
     asr: Callable[[str], ASREngine] | None = field(
         default=lambda lang: get_engine("asr", "whisper", lang=lang)
@@ -133,10 +169,11 @@ class BuildResult:
 class _Run:
     """Book-keeping for one run: stage timings, warnings, the cache and the work done, for the report."""
 
-    def __init__(self, progress: Progress, cache: Cache, config: Config) -> None:
+    def __init__(self, progress: Progress, cache: Cache, config: Config, limits: Limits) -> None:
         self.progress = progress
         self.cache = cache
         self.config = config
+        self.limits = limits
         self.ledger = incremental.Ledger()
         self.stages: dict[str, float] = {}
         self.warnings: list[str] = []
@@ -231,14 +268,19 @@ def render(
     engines: Engines | None = None,
 ) -> BuildResult:
     """A (possibly edited) episode.yaml -> the media. Writes to `options.out`, default the yaml's folder."""
-    episode = load_episode(episode_path)
-    folder = episode.issue_folder(episode_path)
+    engines = engines or Engines()
     config = load_config()
-    run = _Run(
-        progress or SilentProgress(), open_cache(options.cache, folder or episode_path.parent, config), config
-    )
+    limits = options.limits(config)
+    episode = load_episode(episode_path, limits, lambda lang: engines.voices(lang, options.voice))
+    folder = episode.issue_folder(episode_path)
+    cache = open_cache(options.cache, folder or episode_path.parent, config)
+    run = _Run(progress or SilentProgress(), cache, config, limits)
     if folder is None or not folder.is_dir():
         run.warn("episode.yaml names no readable source issue; slide images are left out")
+    warnings: list[str] = []
+    episode = episode.model_copy(update={"meta": checked(episode.meta, episode_path.name, warnings, limits)})
+    for warning in warnings:
+        run.warn(warning)
     out_dir = options.out or episode_path.parent
     in_place = out_dir.resolve() == episode_path.parent.resolve()
     if not in_place and episode.source:
@@ -249,7 +291,7 @@ def render(
         out_dir,
         options,
         run,
-        engines or Engines(),
+        engines,
         write_yaml=not in_place,
         edited=True,
         source_name=str(episode_path),
@@ -262,20 +304,12 @@ def render(
 def open_issue(issue: Path, options: BuildOptions, progress: Progress | None) -> tuple[Document, str, _Run]:
     """Parse the issue, settle its language and open its cache: what every command starts from."""
     started = time.perf_counter()
-    with failing_stage("parse"):
-        if issue.is_file() and issue.stat().st_size > options.max_input_mb * 1_000_000:
-            raise InputError(
-                f"{issue.name}: {issue.stat().st_size / 1_000_000:.1f} MB, over the limit of "
-                f"{options.max_input_mb:g} MB (--max-input-mb)"
-            )
-        doc = parse.parse_issue(issue)
-        if len(doc.sections) > options.max_sections:
-            raise InputError(
-                f"{issue.name}: {len(doc.sections)} sections, over the limit of {options.max_sections} "
-                "(--max-sections)"
-            )
     config = load_config()
-    run = _Run(progress or SilentProgress(), open_cache(options.cache, doc.folder, config), config)
+    limits = options.limits(config)
+    with failing_stage("parse"):
+        doc = parse.parse_issue(issue, limits)
+        limits.check(issue.name, "sections", len(doc.sections), "sections")
+    run = _Run(progress or SilentProgress(), open_cache(options.cache, doc.folder, config), config, limits)
     run.stages["parse"] = round(time.perf_counter() - started, 3)
     for warning in doc.warnings:
         run.warn(warning)
@@ -317,7 +351,9 @@ def resolve_language(requested: str, doc: Document) -> str:
     return detect_language(sample)
 
 
-def edited_episode(out_dir: Path) -> Episode | None:
+def edited_episode(
+    out_dir: Path, limits: Limits, voices: Callable[[str], Sequence[str]] | None = None
+) -> Episode | None:
     """The out folder's episode.yaml if the author changed it since mediagen wrote it (validated; a bad
     edit stops the build with `episode.yaml:LINE: …` before anything is written)."""
     path = out_dir / "episode.yaml"
@@ -326,14 +362,15 @@ def edited_episode(out_dir: Path) -> Episode | None:
     record = (load_manifest(out_dir) or {}).get("episode", {})
     if record.get("sha256") == sha256_file(path) and not record.get("edited"):
         return None
-    return load_episode(path)
+    return load_episode(path, limits, voices)
 
 
 def _episode_for(
     doc: Document, lang: str, options: BuildOptions, run: _Run, engines: Engines, out_dir: Path
 ) -> tuple[Episode, bool, bool]:
     """(episode, whether to write episode.yaml, whether it holds the author's edits)."""
-    kept = None if options.force else edited_episode(out_dir)
+    voices = functools.partial(engines.voices, choice=options.voice)
+    kept = None if options.force else edited_episode(out_dir, run.limits, voices)
     units = script.script_units(doc)
     unknown = set(options.rescript) - {u.id for u in units}
     if unknown:
@@ -342,13 +379,18 @@ def _episode_for(
     kept_ids = {s.id for s in kept.sections} if kept else set()
     todo = [u for u in units if u.id not in kept_ids or u.id in options.rescript]
     generated = _script_units(doc, lang, options, run, engines, todo)
+    made = {"mode": options.mode, "llm": run.script["llm"]} if generated else {}
     if kept is None:
         episode = Episode(
-            title=doc.title, lang=lang, meta=doc.meta, sections=[generated[u.id] for u in units]
+            title=doc.title, lang=lang, meta=doc.meta, sections=[generated[u.id] for u in units], **made
         )
-        return set_source(episode, doc.path, out_dir / "episode.yaml"), True, False
-    merged = _merge_edits(kept, generated, units, doc, run)
-    return merged, bool(generated), True
+        episode = set_source(episode, doc.path, out_dir / "episode.yaml")
+        edited = False
+    else:
+        episode = _merge_edits(kept, generated, units, doc, run).model_copy(update=made)
+        edited = True
+    check_limits(episode, run.limits, lambda _: doc.path.name)
+    return episode, kept is None or bool(generated), edited
 
 
 def _script_units(
@@ -442,10 +484,19 @@ def _render_slides(
         templates=templates,
         cache=run.cache,
         ledger=run.ledger,
+        font_text=_font_text(episode, templates, run),
     )
     for warning in deck.warnings:
         run.warn(warning)
     return deck
+
+
+def _font_text(episode: Episode, templates: Templates, run: _Run) -> str:
+    """Every character the deck and the thumbnail may draw: one font subset serves both, and stays the
+    same while edits bring no new character."""
+    deck = [slide for section in episode.sections for slide in section.slides]
+    facts = publish.episode_facts(episode, newsletter=run.config.podcast.title)
+    return slides.deck_text(deck, episode.title, templates) + publish.thumbnail_text(facts, templates)
 
 
 def _with_slides(episode: Episode, shown: list[list[slides.Slide]]) -> Episode:
@@ -481,21 +532,31 @@ def _produce(
     source_name: str,
 ) -> BuildResult:
     tts_id = engines.tts_id(episode.lang, options.voice)  # a bad --voice stops the build here
-    if not voice.lines_to_voice(episode):
-        raise InputError(f"{source_name}: nothing to narrate (no words in its title or text)")
+    scripts = engines.tts_class(episode.lang, options.voice).scripts
+    if not voice.lines_to_voice(episode, scripts=scripts):
+        raise InputError(
+            f"{source_name}: nothing to narrate (no words in its title or text the voice can say)"
+        )
+    lexicon = lexicon_for(folder, run.config.lexicon.file, run.config.lexicon.starter, run.limits)
     out_dir.mkdir(parents=True, exist_ok=True)
-    templates = Templates(search_path(options.templates))
+    templates = Templates(search_path(options.templates), limits=run.limits)
     with run.stage("slides"):
         deck = _render_slides(episode, folder, templates, options, run)
         fitted = _with_slides(episode, deck.shown)
+        shown = sum(len(section.slides) for section in fitted.sections)
+        run.limits.check(Path(source_name).name, "slides, with their continuations", shown, "slides")
         if fitted != episode and not write_yaml:
             run.warn("slides: some slides were split to fit their pages (episode.yaml left as is)")
         episode = fitted
         if write_yaml:
             _write_episode(episode, out_dir, edited)
+    for gone in voice.left_out(episode, scripts):
+        run.warn(
+            f"voice: section '{gone.section_id}': left out of the audio, the voice cannot say "
+            f"{'/'.join(gone.scripts).lower()} text: {gone.text[:60]!r}"
+        )
     with run.stage("voice", total=sum(len(s.narration) for s in episode.sections)):
-        lexicon = lexicon_for(folder, run.config.lexicon.file, run.config.lexicon.starter)
-        lines = voice.lines_to_voice(episode, lexicon)
+        lines = voice.lines_to_voice(episode, lexicon, scripts)
         engine = functools.cache(lambda: engines.tts(episode.lang, options.voice))  # loaded if needed
 
         clips, rate = incremental.voice_lines(
@@ -525,7 +586,8 @@ def _produce(
         mux = _assemble(voiceover, deck, spans, release, out_dir, run, burned)
         assemble.write_captions(cues, out_dir)
         atomic_write_bytes(out_dir / "slides.pdf", pages.merge_pdfs(deck.pdfs))
-    report = _report(episode, voiceover, spans, run, options, tts_id, source_name)
+    default_voice = (engines.voices(episode.lang, options.voice) or (tts_id,))[0]
+    report = _report(episode, voiceover, spans, run, options, tts_id, source_name, lines, default_voice)
     report["loudness"] = mux["loudness"]
     report["episode"] = facts
     atomic_write_text(out_dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
@@ -628,7 +690,8 @@ def _publish(
     markdown, html = publish.show_notes(episode, voiceover, facts, templates)
     atomic_write_text(out_dir / "show-notes.md", markdown)
     atomic_write_text(out_dir / "show-notes.html", html)
-    thumbnail = incremental.thumbnail(facts, templates, run.cache, run.ledger)
+    font_text = _font_text(episode, templates, run)
+    thumbnail = incremental.thumbnail(facts, templates, run.cache, run.ledger, font_text)
     atomic_write_bytes(out_dir / "thumbnail.png", thumbnail.read_bytes())
     tags = {
         "title": facts["title"],
@@ -730,6 +793,8 @@ def _report(
     options: BuildOptions,
     tts_id: str,
     source_name: str,
+    lines: list[voice.Line],
+    default_voice: str,
 ) -> dict[str, Any]:
     flags = {s.id: s.flags for s in episode.sections}
     return {
@@ -737,7 +802,7 @@ def _report(
         "source": source_name,
         "title": episode.title,
         "lang": episode.lang,
-        "mode": options.mode,
+        "mode": episode.mode,
         "aspect": options.aspect,
         "duration_s": round(voiceover.duration, 3),
         "sections": [
@@ -764,7 +829,12 @@ def _report(
             }
             for s in voiceover.sentences
         ],
-        "engines": {"tts": tts_id, "llm": run.script.get("llm"), "asr": run.qa.get("asr")},
+        "engines": {
+            "tts": tts_id,
+            "voices": sorted({line.voice or default_voice for line in lines}),
+            "llm": episode.llm,
+            "asr": run.qa.get("asr"),
+        },
         "script": run.script,
         "qa": run.qa,
         "stages": run.stages,

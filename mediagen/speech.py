@@ -18,6 +18,8 @@ _URL = re.compile(
     rf"|\b[\w-]+(?:\.[\w-]+)*\.(?:{_TLDS})\b(?:/\S*)?",
     re.I,
 )
+# Markup an editor may leave in a line: a tag is never said ("a < b" is not a tag).
+_HTML_TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>")
 _DATE_RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\s+[-–—]\s+(\d{4}-\d{2}-\d{2})")
 # Digit boundaries are spelled out: `\b` finds none between a digit and a Japanese character.
 _ISO_DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
@@ -65,6 +67,7 @@ _SYMBOLS_JA = {
 def normalize_for_speech(text: str, lang: str) -> str:
     """The text the voice engine receives for one written sentence."""
     text = _strip_pictographs(text)
+    text = _HTML_TAG.sub(" ", text)
     text = _URL.sub(" ", text)
     text = _DATE_RANGE.sub(r"\1 to \2" if lang == "en" else r"\1から\2", text)
     text = _ISO_DATE.sub(_say_date_en if lang == "en" else _say_date_ja, text)

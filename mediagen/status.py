@@ -3,6 +3,7 @@ be redone (changed text, changed template, changed engine, missing output), with
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,11 +63,13 @@ def issue_status(
     recorded = {
         stage: {r["name"]: r for r in records} for stage, records in manifest.get("works", {}).items()
     }
-    kept = None if options.force else pipeline.edited_episode(out_dir)
+    voices = functools.partial(engines.voices, choice=options.voice)
+    kept = None if options.force else pipeline.edited_episode(out_dir, run.limits, voices)
     rows, sections = _script_rows(doc, lang, options, run.cache, engines, recorded.get("script", {}), kept)
     tts_id = engines.tts_id(lang, options.voice)
-    lexicon = lexicon_for(doc.folder, run.config.lexicon.file, run.config.lexicon.starter)
-    rows += _voice_rows(sections, lang, tts_id, lexicon, run.cache, recorded.get("voice", {}))
+    lexicon = lexicon_for(doc.folder, run.config.lexicon.file, run.config.lexicon.starter, run.limits)
+    scripts = engines.tts_class(lang, options.voice).scripts
+    rows += _voice_rows(sections, lang, tts_id, lexicon, scripts, run.cache, recorded.get("voice", {}))
     rows += _slide_rows(sections, doc.folder, lang, options, run.cache, recorded.get("slides", {}))
     rows.append(_output_row(rows, out_dir, manifest))
     return rows
@@ -112,6 +115,7 @@ def _voice_rows(
     lang: str,
     tts_id: str,
     lexicon: Lexicon,
+    scripts: frozenset[str],
     cache: Cache,
     recorded: dict[str, dict],
 ) -> list[Row]:
@@ -122,7 +126,8 @@ def _voice_rows(
             continue
         episode = Episode(title="", lang=lang, sections=[section])
         works = [
-            incremental.voice_work(line, lang, tts_id) for line in voice.lines_to_voice(episode, lexicon)
+            incremental.voice_work(line, lang, tts_id)
+            for line in voice.lines_to_voice(episode, lexicon, scripts)
         ]
         by_position = [r for name, r in recorded.items() if name.startswith(f"{section.id}: ")]
         reasons = [

@@ -31,6 +31,34 @@ STOPWORDS_EN = frozenset(
 )
 
 
+_TEMPLATE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """Text as the author meant it to be read: template tags and control characters (terminal escapes
+    included) dropped, whitespace collapsed."""
+    text = _TEMPLATE_TAG.sub(" ", text)
+    text = _CONTROL.sub(" ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def clean_code(text: str) -> str:
+    """Code as shown: control characters dropped, but lines and tabs kept."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n"))
+
+
+def letter_script(ch: str) -> str:
+    """The writing system of a letter, from its Unicode name: LATIN, GREEK, CYRILLIC, HAN, HIRAGANA,
+    KATAKANA, HANGUL, ARABIC… (full- and half-width forms count as their script)."""
+    words = unicodedata.name(ch, "UNKNOWN").replace("-", " ").split()
+    if words[0] in ("FULLWIDTH", "HALFWIDTH") and len(words) > 1:
+        words = words[1:]
+    if words[0] in ("CJK", "IDEOGRAPHIC"):
+        return "HAN"
+    return words[0]
+
+
 def detect_language(text: str) -> str:
     """'ja' when kana/kanji make up a real share of the letters, else 'en'."""
     cjk = len(_KANA_KANJI.findall(text))

@@ -51,7 +51,7 @@ def assert_valid_episode(out: Path, max_line_chars: int) -> dict:
     assert abs(report["duration_s"] - mp3.duration) <= 0.1
     assert _moov_before_mdat(out / "episode.mp4")
 
-    episode = yaml.safe_load((out / "episode.yaml").read_text(encoding="utf-8"))
+    episode = yaml.load((out / "episode.yaml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
     slide_count = sum(len(section["slides"]) for section in episode["sections"])
     assert len(pypdfium2.PdfDocument(out / "slides.pdf")) == slide_count
     assert video.frames <= slide_count + 1  # only the distinct pictures (the last listed twice)

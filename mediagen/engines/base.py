@@ -45,8 +45,16 @@ class TTSEngine(Engine):
     """A voice. `synthesize` returns mono float32 samples in [-1, 1] at `sample_rate`."""
 
     languages: ClassVar[frozenset[str]]
+    # The writing systems (see text.letter_script) whose letters it can say; others are left unsaid.
+    scripts: ClassVar[frozenset[str]]
     sample_rate: int
     concurrency: int = 1  # how many `synthesize` calls may run at once (threads sharing this engine)
+
+    @classmethod
+    def voice_names(cls, **options: Any) -> tuple[str, ...]:
+        """The names a narration line's `voice:` may take with these options (no model is loaded),
+        the one a line without `voice:` gets first; none unless the engine says."""
+        return ()
 
     @abstractmethod
     def synthesize(self, text: str, voice: str | None = None, take: int = 1) -> np.ndarray:

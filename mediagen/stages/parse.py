@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import codecs
-import datetime as dt
 import hashlib
 import html
-import itertools
 import re
-import tomllib
 import unicodedata
 from pathlib import Path
 from typing import Any
 
-import yaml
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
@@ -36,20 +32,22 @@ from mediagen.document import (
     meta_value,
 )
 from mediagen.errors import InputError
+from mediagen.front_matter import checked, split_front_matter
+from mediagen.limits import DEFAULT, Limits
+from mediagen.text import clean_text
 
 IMAGE_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 MAX_IMAGE_PIXELS = 40_000_000
 
-_TEMPLATE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
-_PELICAN_LINE = re.compile(r"^([A-Za-z][A-Za-z0-9_ -]{0,40}):\s*(.*)$")
 _HTML_DROP = re.compile(r"<(script|style|iframe|object|template)\b.*?</\1\s*>", re.S | re.I)
 _HTML_TAG = re.compile(r"<[^>]*>")
 
 
-def read_issue(path: Path) -> str:
+def read_issue(path: Path, limits: Limits = DEFAULT) -> str:
     """Read an issue as text: UTF-8 (with or without BOM) or UTF-16 with a BOM; anything else is refused."""
     if not path.is_file():
         raise InputError(f"{path}: no such file")
+    limits.check(path.name, "file size in MB", path.stat().st_size / 1_000_000, "input_mb")
     raw = path.read_bytes()
     encoding = "utf-16" if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8-sig"
     try:
@@ -59,60 +57,6 @@ def read_issue(path: Path) -> str:
     if "\x00" in text:
         raise InputError(f"{path}: binary data, not a Markdown file")
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def split_front_matter(text: str, name: str) -> tuple[dict[str, Any], str]:
-    """Return (metadata, body) for YAML `---`, TOML `+++` or Pelican `Key: value` headers."""
-    for fence, load in (("---", _load_yaml), ("+++", _load_toml)):
-        if text.startswith(fence + "\n"):
-            end = text.find(f"\n{fence}\n", len(fence))
-            if end < 0 and text.rstrip("\n").endswith("\n" + fence):
-                end = len(text.rstrip("\n")) - len(fence) - 1
-            if end < 0:
-                raise InputError(f"{name}: front matter opened with '{fence}' is never closed")
-            meta = load(text[len(fence) + 1 : end], name)
-            return meta, text[end + len(fence) + 2 :]
-    return _split_pelican(text)
-
-
-def _load_yaml(block: str, name: str) -> dict[str, Any]:
-    try:
-        meta = yaml.safe_load(block)
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        where = f":{line + 2}" if line is not None else ""
-        raise InputError(f"{name}{where}: front matter is not valid YAML") from None
-    return _as_mapping(meta, name)
-
-
-def _load_toml(block: str, name: str) -> dict[str, Any]:
-    try:
-        return tomllib.loads(block)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{name}: front matter is not valid TOML ({exc})") from None
-
-
-def _as_mapping(meta: Any, name: str) -> dict[str, Any]:
-    if meta is None:
-        return {}
-    if not isinstance(meta, dict):
-        raise InputError(
-            f"{name}: front matter must be a mapping of keys to values, not a {type(meta).__name__}"
-        )
-    return {str(key): value for key, value in meta.items()}
-
-
-def _split_pelican(text: str) -> tuple[dict[str, Any], str]:
-    """Pelican-style `Key: value` lines at the very top, ended by a blank line, with a Title key."""
-    lines = text.split("\n")
-    header = list(itertools.takewhile(str.strip, lines))
-    matches = [_PELICAN_LINE.match(line) for line in header]
-    if not header or not all(matches):
-        return {}, text
-    meta = {m.group(1).strip().lower(): m.group(2).strip() for m in matches if m}
-    if "title" not in meta:
-        return {}, text
-    return meta, "\n".join(lines[len(header) :])
 
 
 def slugify(text: str) -> str:
@@ -158,14 +102,6 @@ class _Inline:
         return clean_text("".join(self.parts))
 
 
-def clean_text(text: str) -> str:
-    """Drop template tags and control characters, collapse whitespace."""
-    text = _TEMPLATE_TAG.sub(" ", text)
-    text = _CONTROL.sub(" ", text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
-_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
 MAX_TITLE_CHARS = 150
 
 
@@ -264,6 +200,29 @@ def _markdown() -> MarkdownIt:
     return md
 
 
+# Emphasis, links and the like nest as deep as the text says; markdown-it's tree (and our walk of it)
+# recurse per level. Deeper than this, the markup is dropped and its text kept.
+MAX_INLINE_NESTING = 24
+
+
+def _capped_nesting(tokens: list) -> list:
+    """The tokens with inline markup nested deeper than MAX_INLINE_NESTING flattened to its text."""
+    for token in tokens:
+        if token.type != "inline" or not token.children:
+            continue
+        kept, opened = [], []  # per open tag: whether it was dropped
+        for child in token.children:
+            if child.nesting == 1:
+                opened.append(len(opened) >= MAX_INLINE_NESTING)
+                if opened[-1]:
+                    continue
+            elif child.nesting == -1 and opened and opened.pop():
+                continue
+            kept.append(child)
+        token.children = kept
+    return tokens
+
+
 def _split_level(levels: list[int]) -> int:
     """The heading level that starts sections: the top level, or the next one if the top is used once."""
     if not levels:
@@ -279,13 +238,14 @@ def _heading_level(node: SyntaxTreeNode) -> int:
     return int(node.tag[1])
 
 
-def parse_issue(path: Path) -> Document:
+def parse_issue(path: Path, limits: Limits = DEFAULT) -> Document:
     """Parse an issue file into a Document."""
-    text = read_issue(path)
-    meta, body = split_front_matter(text, path.name)
+    text = read_issue(path, limits)
     warnings: list[str] = []
+    meta, body = split_front_matter(text, path.name, limits)
+    meta = checked(meta, path.name, warnings, limits)
     reader = _BlockReader(path.parent.resolve(), warnings)
-    root = SyntaxTreeNode(_markdown().parse(body))
+    root = SyntaxTreeNode(_capped_nesting(_markdown().parse(body)))
     nodes = list(root.children)
     levels = [_heading_level(n) for n in nodes if n.type == "heading"]
     split = _split_level(levels)
@@ -318,7 +278,7 @@ def parse_issue(path: Path) -> Document:
     return Document(
         path=path.resolve(),
         title=clip_title(clean_text(str(title)), warnings) if title else _title_from_name(path),
-        meta={key: _plain(value) for key, value in meta.items()},
+        meta=meta,
         lang=str(lang) if lang else None,
         sections=sections,
         warnings=warnings,
@@ -351,17 +311,6 @@ def _unique_id(base: str, seen: dict[str, int]) -> str:
 def _title_from_name(path: Path) -> str:
     stem = path.parent.name if path.stem.lower() in ("index", "_index", "readme") else path.stem
     return re.sub(r"[-_]+", " ", stem).strip().capitalize() or "Untitled"
-
-
-def _plain(value: Any) -> Any:
-    """Metadata values as JSON/YAML-friendly plain data (dates become ISO strings)."""
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 class _SectionBuilder:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from mediagen.document import meta_value
 from mediagen.episode import Episode
-from mediagen.errors import StageError
+from mediagen.errors import InputError
 from mediagen.media.chapters import Chapter, clock
 from mediagen.pages import CSS_PX_PER_PT, confined_fetcher
 from mediagen.templating import Templates
@@ -67,6 +68,12 @@ def show_notes(
     return markdown.strip() + "\n", html
 
 
+def thumbnail_text(facts: dict[str, Any], templates: Templates) -> str:
+    """Every character the thumbnail may draw: what it shows and its template's own text."""
+    shown = json.dumps(facts, sort_keys=True, ensure_ascii=False)
+    return shown + templates.locate(THUMBNAIL_TEMPLATE).read_text(encoding="utf-8")
+
+
 def render_thumbnail(facts: dict[str, Any], templates: Templates, fonts: dict[str, Path]) -> bytes:
     """The thumbnail as PNG bytes, exactly 1280×720."""
     import pypdfium2 as pdfium
@@ -80,7 +87,7 @@ def render_thumbnail(facts: dict[str, Any], templates: Templates, fonts: dict[st
     pdf = HTML(string=html, url_fetcher=fetcher).write_pdf()
     document = pdfium.PdfDocument(pdf)
     if len(document) != 1:
-        raise StageError("publish", f"the thumbnail template made {len(document)} pages, expected 1")
+        raise InputError(f"template {THUMBNAIL_TEMPLATE}: it made {len(document)} pages, expected 1")
     image = document[0].render(scale=CSS_PX_PER_PT).to_pil().convert("RGB")
     if image.size != THUMBNAIL_SIZE:
         image = image.resize(THUMBNAIL_SIZE)

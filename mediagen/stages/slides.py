@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mediagen.confine import Refused, resolve_reference
 from mediagen.episode import Slide
-from mediagen.errors import StageError
+from mediagen.errors import InputError, StageError
 from mediagen.pages import confined_fetcher
 from mediagen.templating import Templates
 
@@ -103,7 +103,7 @@ def _pages_per_slide(document, count: int) -> list[int]:
                 first_page.setdefault(anchor, number)
     starts = sorted(first_page.values())
     if len(starts) != count:
-        raise StageError("slides", f"the deck template rendered {len(starts)} slides, expected {count}")
+        raise InputError(f"template {DECK_TEMPLATE}: it rendered {len(starts)} slides, expected {count}")
     ends = [*starts[1:], len(document.pages)]
     return [end - start for start, end in zip(starts, ends, strict=True)]
 

@@ -12,6 +12,7 @@ from mediagen.episode import Episode
 from mediagen.errors import StageError
 from mediagen.lexicon import EMPTY, Lexicon
 from mediagen.speech import normalize_for_speech
+from mediagen.text import MAX_SENTENCE_CHARS, letter_script, split_sentences
 from mediagen.timeline import SectionSpan, SpokenWord, VoicedSentence, Voiceover
 
 LEAD_IN_S = 0.25
@@ -31,16 +32,74 @@ class Line:
     voice: str | None
 
 
-def lines_to_voice(episode: Episode, lexicon: Lexicon = EMPTY) -> list[Line]:
-    """Every narration line as the voice gets it: the lexicon's respellings applied, then normalized for
-    speech; lines with nothing to say are left out."""
+@dataclass(frozen=True)
+class LeftOut:
+    """A narration line the voice cannot speak: kept in episode.yaml, not in the audio."""
+
+    section_id: str
+    text: str
+    scripts: tuple[str, ...]  # the writing systems the voice does not cover
+
+
+def lines_to_voice(
+    episode: Episode, lexicon: Lexicon = EMPTY, scripts: frozenset[str] | None = None
+) -> list[Line]:
+    """Every narration line as the voice gets it: cut into pieces a voice can say in one breath (as the
+    Markdown path cuts run-on sentences), the lexicon's respellings applied, normalized for speech.
+    Lines with nothing to say are left out, and so are lines mostly in a script the voice does not
+    cover (`scripts`; see `left_out`)."""
     lines = []
-    for section in episode.sections:
-        for line in section.narration:
-            spoken = spoken_form(line.text, episode.lang, lexicon)
-            if any(ch.isalnum() for ch in spoken):  # nothing to say in "🚀." or "—"
-                lines.append(Line(section.id, line.text, spoken, line.voice))
+    for section_id, piece, voice in _pieces(episode):
+        said = speakable(piece, scripts)
+        spoken = spoken_form(said, episode.lang, lexicon) if said is not None else ""
+        if any(ch.isalnum() for ch in spoken):  # nothing to say in "🚀." or "—"
+            lines.append(Line(section_id, piece, spoken, voice))
     return lines
+
+
+def left_out(episode: Episode, scripts: frozenset[str]) -> list[LeftOut]:
+    """The lines (or pieces of lines) `lines_to_voice` leaves out because the voice cannot say them."""
+    found = []
+    for section_id, piece, _ in _pieces(episode):
+        if speakable(piece, scripts) is None:
+            foreign = sorted({letter_script(ch) for ch in piece if ch.isalpha()} - scripts)
+            found.append(LeftOut(section_id, piece, tuple(foreign)))
+    return found
+
+
+def _pieces(episode: Episode) -> list[tuple[str, str, str | None]]:
+    """(section id, text, voice) of every piece of every narration line."""
+    return [
+        (section.id, piece, line.voice)
+        for section in episode.sections
+        for line in section.narration
+        for piece in breath_pieces(line.text, episode.lang)
+    ]
+
+
+def breath_pieces(text: str, lang: str) -> list[str]:
+    """A line as the voice gets it: whole, or, when longer than a run-on sentence may be, its sentences
+    (themselves cut where they are run-ons), exactly as the Markdown path cuts an issue's prose."""
+    return (split_sentences(text, lang) or [text]) if len(text) > MAX_SENTENCE_CHARS else [text]
+
+
+# A letter-run of a script the voice lacks is dropped from what it says; if such letters are at least
+# this share of a line's letters, the line is left out instead.
+FOREIGN_SHARE = 0.5
+
+
+def speakable(text: str, scripts: frozenset[str] | None) -> str | None:
+    """The text without the letters the voice cannot say (a voice reads "Привет" as a string of letter
+    names, or says nothing); None when those are most of its letters. `scripts` None: every script."""
+    if scripts is None:
+        return text
+    letters = [ch for ch in text if ch.isalpha()]
+    foreign = [ch for ch in letters if letter_script(ch) not in scripts]
+    if not foreign:
+        return text
+    if len(foreign) >= FOREIGN_SHARE * len(letters):
+        return None
+    return "".join(" " if ch.isalpha() and letter_script(ch) not in scripts else ch for ch in text)
 
 
 def spoken_form(text: str, lang: str, lexicon: Lexicon = EMPTY) -> str:
