@@ -29,7 +29,7 @@ from mediagen.media.samples import resample
 from mediagen.stages import publish, qa, script, slides, voice
 from mediagen.templating import Templates
 
-STAGE_VERSIONS = {"script": 3, "voice": 2, "qa": 5, "slides": 1, "fonts": 2, "mux": 3, "thumbnail": 1}
+STAGE_VERSIONS = {"script": 4, "voice": 2, "qa": 5, "slides": 1, "fonts": 2, "mux": 3, "thumbnail": 1}
 
 
 def digest(text: str) -> str:

@@ -146,3 +146,20 @@ def test_code_blocks_and_tables_get_their_own_slides_and_are_not_read_out(write_
     layouts = [s.layout for s in episode.sections[1].slides]
     assert layouts == ["bullets", "code", "table"]
     assert all("make demo" not in n.text for n in episode.sections[1].narration)
+
+
+def test_a_long_list_code_block_and_table_continue_on_slides_within_the_limits(write_issue):
+    from mediagen.episode import check_limits
+    from mediagen.limits import Limits
+
+    items = "".join(f"- Item number {n} of a long list.\n" for n in range(2_000))
+    code = "\n".join(f"line_{n} = {n}" for n in range(1_000))
+    rows = "".join(f"| a{n} | b{n} |\n" for n in range(700))
+    text = f"# Long\n\n## Parts\n\n{items}\n```python\n{code}\n```\n\n| a | b |\n| - | - |\n{rows}"
+    episode, _ = write_script(parse_issue(write_issue(text)), "en", "verbatim")
+    slides = [slide for section in episode.sections for slide in section.slides]
+    check_limits(episode, Limits(), lambda loc: "issue.md")  # raises over a limit
+    assert sum(len(s.bullets) for s in slides) == 2_000
+    assert "\n".join(s.code for s in slides if s.code) == code
+    assert sum(len(s.table) - 1 for s in slides if s.table) == 700
+    assert all(s.continued for s in slides if s.code and not s.code.startswith("line_0 "))

@@ -545,22 +545,39 @@ def _unlike(spare: list[str], used: list[str], lang: str) -> str | None:
 # --- slides ------------------------------------------------------------------------------------
 
 
+# Long content is spread over continuation slides here already (the deck splits further what does not
+# fit): a Markdown list, code block or table of any length never makes one slide over the limits.
+SLIDE_BULLETS = 12
+SLIDE_CODE_LINES = 60
+SLIDE_TABLE_ROWS = 30
+
+
 def _content_slides(section: Section, title: str, bullets: list[str], folder: Path) -> list[Slide]:
     images = [b for b in section.blocks if isinstance(b, Image)]
     slides: list[Slide] = []
     if bullets or images:
-        slides.append(
-            Slide(title=title, bullets=bullets, image=_relative(images[0].path, folder) if images else None)
-        )
+        first_image = _relative(images[0].path, folder) if images else None
+        for n, part in enumerate(_chunks(bullets, SLIDE_BULLETS) or [[]]):
+            slides.append(Slide(title=title, bullets=part, image=None if n else first_image, continued=n > 0))
     slides += [Slide(title=title, image=_relative(image.path, folder)) for image in images[1:]]
     for block in section.blocks:
         if isinstance(block, Code):
-            slides.append(Slide(layout="code", title=title, code=block.code, code_lang=block.lang or None))
+            for n, lines in enumerate(_chunks(block.code.split("\n"), SLIDE_CODE_LINES)):
+                code = "\n".join(lines)
+                slides.append(
+                    Slide(
+                        layout="code", title=title, code=code, code_lang=block.lang or None, continued=n > 0
+                    )
+                )
         elif isinstance(block, Table):
-            slides.append(
-                Slide(layout="table", title=title, table=[list(block.header), *map(list, block.rows)])
-            )
+            for n, rows in enumerate(_chunks([list(r) for r in block.rows], SLIDE_TABLE_ROWS) or [[]]):
+                table = [list(block.header), *rows]
+                slides.append(Slide(layout="table", title=title, table=table, continued=n > 0))
     return slides
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def _verbatim_slides(section: Section, title: str, folder: Path, lang: str) -> list[Slide]:
