@@ -10,6 +10,8 @@ Every figure is a ratio of two times measured here, in this run:
 - rebuild_unchanged_ratio, rebuild_edit_ratio: an unchanged rebuild, and a render after editing one
   narration sentence, over the cold build (rust-lld, summary mode).
 - peak_rss_mib: the largest resident memory of a whole build's process tree.
+- loaded_slowdown: the script stage (the bundled LLM, summary mode, rust-lld, cold cache) beside a
+  process that keeps every core busy, over the same stage on the idle machine, run in turns.
 
 Writes bench/results.json and prints a table.
 """
@@ -20,6 +22,7 @@ import json
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -37,6 +40,7 @@ TARGETS = {
     "rebuild_unchanged_ratio": ("<=", 0.03),
     "rebuild_edit_ratio": ("<=", 0.15),
     "peak_rss_mib": ("<=", 2048.0),
+    "loaded_slowdown": ("<=", 2.5),
 }
 RTF_TARGETS = {
     ("en", "summary"): 0.25,
@@ -129,6 +133,56 @@ def rebuild_ratios(issue: Path, out: Path, cache: Path, cold: float, work: Path)
         "rebuild_unchanged_ratio": round(unchanged / cold, 4),
         "rebuild_edit_ratio": round(edited / cold, 4),
     }
+
+
+# --- under load ------------------------------------------------------------------------------------
+
+HOG = """
+import multiprocessing, os
+def spin():
+    while True:
+        pass
+if __name__ == "__main__":
+    workers = [multiprocessing.Process(target=spin) for _ in range(os.cpu_count() or 1)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+"""
+
+
+def loaded_slowdown(work: Path, rounds: int = 2) -> dict:
+    """Script-stage seconds beside a process keeping every core busy, over the same on the idle machine
+    (rust-lld, the bundled LLM, a cold cache each time; idle and loaded in turns, medians)."""
+    issue = corpus() / "rust-lld-on-stable" / "index.md"
+    idle, loaded = [], []
+    for attempt in range(rounds):
+        idle.append(script_stage_seconds(issue, work / f"idle-{attempt}"))
+        hog = subprocess.Popen([sys.executable, "-c", HOG], start_new_session=True)
+        try:
+            time.sleep(1.0)
+            loaded.append(script_stage_seconds(issue, work / f"loaded-{attempt}"))
+        finally:
+            os.killpg(hog.pid, signal.SIGTERM)  # the busy workers with it
+            hog.wait()
+        print(f"  script stage idle {idle[-1]:.1f} s, beside a busy process {loaded[-1]:.1f} s", flush=True)
+    return {
+        "loaded_slowdown": round(statistics.median(loaded) / statistics.median(idle), 2),
+        "loaded": {"idle_s": idle, "loaded_s": loaded},
+    }
+
+
+def script_stage_seconds(issue: Path, folder: Path) -> float:
+    """The script stage of `mediagen script` (its progress line), with a fresh cache."""
+    done = subprocess.run(
+        [sys.executable, "-m", "mediagen", "script", str(issue), "--out", str(folder / "out"),
+         "--cache", str(folder / "cache")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    found = re.search(r"script\s+([\d.]+) s", done.stderr)
+    if done.returncode != 0 or not found:
+        sys.exit(f"bench: mediagen script failed:\n{done.stderr}")
+    return float(found.group(1))
 
 
 # --- video assembly ---------------------------------------------------------------------------------
@@ -285,14 +339,22 @@ def main() -> None:
         voiced = voice(work)
         print("video assembly:", flush=True)
         video = video_assembly(work)
+        print("under load:", flush=True)
+        load = loaded_slowdown(work)
     results = {
         "video_speedup": video["video_speedup"],
         "voice_ratio": voiced["voice_ratio"],
         "build_rtf": rtf,
         **rebuilds,
         "peak_rss_mib": peak,
+        "loaded_slowdown": load["loaded_slowdown"],
         "machine": machine(),
-        "details": {"builds": details, "video": video["video"], "voice": voiced["voice"]},
+        "details": {
+            "builds": details,
+            "video": video["video"],
+            "voice": voiced["voice"],
+            "loaded": load["loaded"],
+        },
         "bench_s": round(time.perf_counter() - started, 1),
     }
     RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

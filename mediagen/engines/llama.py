@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mediagen.cpu import wait_passively
 from mediagen.engines.base import LLMEngine
 from mediagen.errors import InputError
 from mediagen.models import bundled_gguf, file_digest
@@ -56,15 +57,17 @@ class LlamaEngine(LLMEngine):
     def __init__(self, model: str = "bundled", threads: int | None = None) -> None:
         self.options = {"model": model}
         path = bundled_gguf() if model == "bundled" else _gguf_path(model)
+        wait_passively()
         from llama_cpp import Llama
 
         _silence_llama_cpp()
-        self.path = path
+        threads = threads or os.cpu_count() or 1
         try:
             self._llm = Llama(
                 str(path),
                 n_ctx=CONTEXT_TOKENS,
-                n_threads=threads or os.cpu_count() or 1,
+                n_threads=threads,
+                n_threads_batch=threads,
                 verbose=False,
             )
         except ValueError as exc:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mediagen.cpu import wait_passively
 from mediagen.engines.base import ASREngine, Transcript, Word
 from mediagen.models import whisper_model_dir, whisper_model_name
 
@@ -18,6 +19,7 @@ class WhisperEngine(ASREngine):
     name = "whisper"
 
     def __init__(self, lang: str | None = None, beam_size: int = 1, model: str | None = None) -> None:
+        wait_passively()
         from faster_whisper import WhisperModel
 
         self.model = model or whisper_model_name(lang)
