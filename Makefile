@@ -29,7 +29,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) install -q --upgrade pip
 	test -n "$(LLAMA_WHEEL)" || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) wheel -q --no-deps --no-cache-dir \
 		-w $(WHEELHOUSE) llama-cpp-python==$(LLAMA_VERSION)
-	$(PIP) install -q $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	$(PIP) install -q "$$(ls $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl)[server]"
 	$(PIP) install -q -e '.[dev]'
 	$(VENV)/bin/mediagen doctor --prepare
 	touch $(STAMP)
@@ -48,6 +48,7 @@ bench: install
 	test -x bench/.venv-moviepy/bin/python || $(PYTHON) -m venv bench/.venv-moviepy
 	bench/.venv-moviepy/bin/python -m pip install -q --disable-pip-version-check 'moviepy>=2,<3'
 	$(PY) bench/run.py
+	$(PY) bench/script.py
 
 clean:
 	rm -rf out build dist *.egg-info .pytest_cache .ruff_cache

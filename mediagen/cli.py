@@ -45,16 +45,35 @@ _mode_option = click.option(
     type=click.Choice(MODES),
     default="summary",
     show_default=True,
-    help="summary: the local LLM writes narration and slide bullets per section (checked against the "
-    "text, with an extractive fallback); verbatim: narrate the author's own prose, no LLM.",
+    help="summary: each section in a few sentences and slide bullets (the author's key sentences, or a "
+    "model's, each checked against the text); verbatim: narrate all of the author's own prose.",
 )
-_llm_option = click.option(
-    "--llm",
-    default="bundled",
-    show_default=True,
-    metavar="bundled|PATH.gguf",
-    help="The LLM for summary mode: the bundled Gemma 3 270M, or any GGUF file.",
-)
+_llm_options = [
+    click.option(
+        "--llm",
+        default=None,
+        metavar="none|bundled|PATH.gguf|URL",
+        help="Who writes the summary: none (the author's own key sentences; the default unless "
+        "[llm] url is set), the bundled Gemma 3 270M, a GGUF file (driven as a chat model when it has a "
+        "chat template), or an OpenAI-compatible server such as http://127.0.0.1:11434/v1 (Ollama).",
+    ),
+    click.option(
+        "--llm-model", default=None, metavar="NAME", help="The server's model (e.g. qwen2.5:7b-instruct)."
+    ),
+]
+_show_options = [
+    click.option(
+        "--show/--no-show",
+        default=True,
+        help="Put the show around the content: an opening, a transition into each section, a sign-off.",
+    ),
+    click.option(
+        "--minutes",
+        type=click.FloatRange(min=0.1, max=600),
+        default=None,
+        help="A length to keep: the summary says as much of each section as fits (default: [show] minutes).",
+    ),
+]
 _aspect_option = click.option(
     "--aspect",
     type=click.Choice(ASPECTS),
@@ -147,7 +166,8 @@ def _issue_options(func):
             _out_option("out/<issue name>/"),
             _lang_option,
             _mode_option,
-            _llm_option,
+            *_llm_options,
+            *_show_options,
             _aspect_option,
             _voice_option,
             _templates_option,
@@ -187,8 +207,8 @@ def script_command(issue: Path, quiet: bool, **options: object) -> None:
     `mediagen render`."""
     from mediagen import pipeline
 
-    path, written = pipeline.write_script_only(issue, pipeline.BuildOptions(**options), _progress(quiet))
-    click.echo(f"{'wrote' if written else 'kept your edited'} {path}", err=True)
+    result = pipeline.write_script_only(issue, pipeline.BuildOptions(**options), _progress(quiet))
+    click.echo(f"{'wrote' if result.written else 'kept your edited'} {result.path}", err=True)
 
 
 @cli.command()
@@ -238,7 +258,10 @@ def render(episode: Path, quiet: bool, **options: object) -> None:
 )
 @_lang_option
 @_mode_option
-@_llm_option
+@_llm_options[0]
+@_llm_options[1]
+@_show_options[0]
+@_show_options[1]
 @_aspect_option
 @_voice_option
 @_templates_option

@@ -39,6 +39,18 @@ are reported together as `Config value 'x': …`. Paths in the file are relative
 
     [limits]                           # what a build accepts (see mediagen/limits.py)
     input_mb = 2                       # e.g. the size of an issue file
+
+    [llm]                              # a model of your own for summary mode (or `--llm URL`)
+    url = "http://127.0.0.1:11434/v1"  # any OpenAI-compatible server: Ollama, llama-server, LM Studio, vLLM
+    model = "qwen2.5:7b-instruct"
+    api_key_env = "MY_SERVER_KEY"      # only if the server wants a key: the variable that holds it
+    timeout = 300                      # seconds for one reply
+
+    [show]                             # the show around the content
+    enabled = true                     # opening, transitions, sign-off (`--no-show` for one build)
+    name = "Field Notes"               # default: [podcast] title, else the issue's newsletter
+    host = "Mika"
+    minutes = 10                       # a length to keep (`--minutes`)
 """
 
 from __future__ import annotations
@@ -125,6 +137,20 @@ class LexiconFiles(_Table):
     _file = field_validator("file", mode="plain")(_file_in_config_folder)
 
 
+class LLMSettings(_Table):
+    url: str | None = None  # an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 (Ollama)
+    model: str | None = None
+    api_key_env: str | None = None  # the variable holding the server's key, if it wants one
+    timeout: float = Field(300.0, gt=0, le=3600)
+
+
+class ShowSettings(_Table):
+    enabled: bool = True  # the opening, transitions and sign-off (`--no-show` for one build)
+    name: str | None = None  # default: [podcast] title, else the issue's newsletter
+    host: str | None = None
+    minutes: float | None = Field(None, gt=0, le=600)  # a length to keep (`--minutes`)
+
+
 class Config(_Table):
     cache: Path | None = None
     loudness: Loudness = Field(default_factory=Loudness)
@@ -133,6 +159,8 @@ class Config(_Table):
     qa: QA = Field(default_factory=QA)
     lexicon: LexiconFiles = Field(default_factory=LexiconFiles)
     limits: Limits = Field(default_factory=Limits)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    show: ShowSettings = Field(default_factory=ShowSettings)
     source: Path | None = Field(None, exclude=True)
 
     @field_validator("cache", mode="plain")

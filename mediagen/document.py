@@ -23,6 +23,7 @@ class Paragraph:
 class ListItem:
     text: str
     children: tuple[ListItem, ...] = ()
+    links: tuple[str, ...] = ()  # the text of each link in the item (a reference list is mostly links)
 
 
 @dataclass(frozen=True)

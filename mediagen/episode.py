@@ -29,10 +29,13 @@ class _Strict(BaseModel):
 
 
 class Narration(_Strict):
-    """One spoken sentence (or short group). `voice` overrides the episode's voice for this line."""
+    """One spoken sentence (or short group). `voice` overrides the episode's voice for this line;
+    `origin` says who wrote it: the author (their own sentence), a model (checked against the
+    section), or the show (its opening, transitions and sign-off, from templates)."""
 
     text: Text = Field(min_length=1)
     voice: str | None = None
+    origin: Literal["author", "llm", "show"] | None = None
 
     @field_validator("text")
     @classmethod

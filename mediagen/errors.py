@@ -32,3 +32,10 @@ class StageError(MediagenError):
         super().__init__(f"{where}: {message}")
         self.stage = stage
         self.section = section
+
+
+class EngineUnavailable(MediagenError):
+    """An engine the author chose cannot be used: a server that is not reachable or refuses. Never
+    replaced by another engine without a word: the build stops (exit code 1)."""
+
+    exit_code = EXIT_STAGE_FAILED

@@ -29,7 +29,7 @@ from mediagen.media.samples import resample
 from mediagen.stages import publish, qa, script, slides, voice
 from mediagen.templating import Templates
 
-STAGE_VERSIONS = {"script": 4, "voice": 2, "qa": 5, "slides": 1, "fonts": 2, "mux": 3, "thumbnail": 1}
+STAGE_VERSIONS = {"script": 5, "voice": 2, "qa": 5, "slides": 1, "fonts": 2, "mux": 3, "thumbnail": 1}
 
 
 def digest(text: str) -> str:
@@ -70,10 +70,21 @@ class Ledger:
 # --- script: one entry per section -------------------------------------------------------------------
 
 
-def script_work(doc: Document, unit: script.ScriptUnit, lang: str, mode: str, prompts: str, llm: str) -> Work:
+def script_work(
+    doc: Document,
+    unit: script.ScriptUnit,
+    lang: str,
+    mode: str,
+    templates: str,
+    llm: str,
+    budget: float | None,
+) -> Work:
+    """A section's script: its text, the language and mode, the prompt and show templates, the model
+    (none: the author's key sentences) and, for a length to keep, its budget of words."""
     parts = {"text": digest(repr(sorted(script.unit_inputs(doc, unit).items()))), "lang": lang, "mode": mode}
-    if mode == "summary":
-        parts |= {"template": prompts, "engine": llm}
+    parts |= {"template": templates, "engine": llm if mode == "summary" else ""}
+    if budget is not None:
+        parts["budget"] = f"{budget:.1f}"
     return Work("script", unit.id, parts)
 
 
@@ -85,7 +96,10 @@ def script_section(
     if stored is not None:
         cache.hit("script", work.key)
         report = script.ScriptReport(
-            fallbacks=stored["fallbacks"], rejected=stored["rejected"], replaced=stored["replaced"]
+            fallbacks=stored["fallbacks"],
+            rejected=stored["rejected"],
+            replaced=stored["replaced"],
+            written=stored["written"],
         )
         return EpisodeSection.model_validate(stored["section"]), report
     cache.miss("script", work.key)
@@ -98,6 +112,7 @@ def script_section(
             "fallbacks": report.fallbacks,
             "rejected": report.rejected,
             "replaced": report.replaced,
+            "written": report.written,
         },
     )
     return section, report

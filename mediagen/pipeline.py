@@ -52,6 +52,7 @@ from mediagen.stages import align, assemble, music, parse, publish, qa, script, 
 from mediagen.templating import Templates, search_path
 from mediagen.text import detect_language
 from mediagen.timeline import SlideSpan, SpokenWord, Voiceover
+from mediagen.writer import LLMSpec, Writer, writing_plan
 
 SUPPORTED_LANGS = ("en", "ja")
 MEDIA_NAMES = ("episode.mp3", "episode.mp4")
@@ -73,7 +74,10 @@ class BuildOptions:
     out: Path | None = None
     lang: str = "auto"
     mode: str = "summary"
-    llm: str = "bundled"
+    llm: str | None = None  # none, bundled, a GGUF file or a server's URL; None: as [llm] says, else none
+    llm_model: str | None = None  # the server's model
+    minutes: float | None = None  # a length to keep (None: as [show] says, else a summary's own)
+    show: bool = True  # the opening, transitions and sign-off
     aspect: str = "16:9"
     voice: str | None = None
     templates: Path | None = None
@@ -132,9 +136,9 @@ class Engines:
     Tests hand in fakes or counting wrappers; the CLI uses the registry.
     """
 
-    llm: Callable[[str], LLMEngine] = field(default=lambda model: get_engine("llm", "llama", model=model))
+    llm: Callable[[LLMSpec], LLMEngine] = field(default=lambda spec: get_engine("llm", spec[0], **spec[1]))
     tts: Callable[[str, str | None], TTSEngine] = field(default=lambda lang, choice: _make_tts(lang, choice))
-    llm_id: Callable[[str], str] = field(default=lambda model: engine_identity("llm", "llama", model=model))
+    llm_id: Callable[[LLMSpec], str] = field(default=lambda spec: engine_identity("llm", spec[0], **spec[1]))
     tts_id: Callable[[str, str | None], str] = field(default=lambda lang, choice: _tts_identity(lang, choice))
     # What a voice can say (its scripts) and which voices a line may name, without loading it.
     tts_class: Callable[[str, str | None], type[TTSEngine]] = field(
@@ -244,21 +248,29 @@ def build(
     )
 
 
+@dataclass
+class ScriptResult:
+    path: Path  # episode.yaml
+    written: bool  # False: the author's edited one was kept
+    script: dict[str, Any]  # what the script stage decided (report.json's `script`)
+    stages: dict[str, float]
+
+
 def write_script_only(
     issue: Path, options: BuildOptions, progress: Progress | None = None, engines: Engines | None = None
-) -> tuple[Path, bool]:
-    """Markdown issue -> episode.yaml only (slides already fitted to their pages), for review.
-    Returns its path and whether it was written (an edited one is kept, see `build`)."""
+) -> ScriptResult:
+    """Markdown issue -> episode.yaml only (slides already fitted to their pages), for review; written
+    unless the author edited it (see `build`)."""
     engines = engines or Engines()
     doc, lang, run = open_issue(issue, options, progress)
     out_dir = options.out or default_out_dir(issue)
     episode, write_yaml, edited = _episode_for(doc, lang, options, run, engines, out_dir)
-    templates = Templates(search_path(options.templates))
+    templates = Templates(search_path(options.templates), limits=run.limits)
     with run.stage("slides"):
         deck = _render_slides(episode, doc.folder, templates, options, run)
     if write_yaml:
         _write_episode(_with_slides(episode, deck.shown), out_dir, edited)
-    return out_dir / "episode.yaml", write_yaml
+    return ScriptResult(out_dir / "episode.yaml", write_yaml, run.script, run.stages)
 
 
 def render(
@@ -378,53 +390,51 @@ def _episode_for(
         raise InputError(f"--rescript {', '.join(sorted(unknown))}: no such section (sections: {known})")
     kept_ids = {s.id for s in kept.sections} if kept else set()
     todo = [u for u in units if u.id not in kept_ids or u.id in options.rescript]
-    generated = _script_units(doc, lang, options, run, engines, todo)
+    writer = make_writer(doc, lang, options, run, engines)
+    generated = _script_units(writer, run, todo)
     made = {"mode": options.mode, "llm": run.script["llm"]} if generated else {}
     if kept is None:
-        episode = Episode(
-            title=doc.title, lang=lang, meta=doc.meta, sections=[generated[u.id] for u in units], **made
-        )
+        sections = writer.frame([generated[u.id] for u in units], set(range(len(units))))
+        episode = Episode(title=doc.title, lang=lang, meta=doc.meta, sections=sections, **made)
         episode = set_source(episode, doc.path, out_dir / "episode.yaml")
         edited = False
     else:
-        episode = _merge_edits(kept, generated, units, doc, run).model_copy(update=made)
+        merged = _merge_edits(kept, generated, units, doc, run)
+        fresh = {n for n, s in enumerate(merged.sections) if generated.get(s.id) is s}
+        episode = merged.model_copy(update={"sections": writer.frame(merged.sections, fresh), **made})
         edited = True
+    for warning in writer.show.warnings:
+        run.warn(warning)
     check_limits(episode, run.limits, lambda _: doc.path.name)
     return episode, kept is None or bool(generated), edited
 
 
-def _script_units(
-    doc: Document,
-    lang: str,
-    options: BuildOptions,
-    run: _Run,
-    engines: Engines,
-    units: list[script.ScriptUnit],
-) -> dict[str, EpisodeSection]:
-    summary = options.mode == "summary"
-    prompts = Templates(search_path(options.templates))
-    prompt_names = [name.format(lang=lang) for name in script.PROMPTS]
-    scripter = script.Scripter(doc, lang, options.mode, lambda: engines.llm(options.llm), prompts)
-    llm_id = engines.llm_id(options.llm) if summary else ""
-    fingerprint = prompts.fingerprint(prompt_names) if summary else ""
+def _script_units(writer: Writer, run: _Run, units: list[script.ScriptUnit]) -> dict[str, EpisodeSection]:
     report = script.ScriptReport()
     sections: dict[str, EpisodeSection] = {}
     with run.stage("script", total=len(units)):
         for unit in units:
-            work = incremental.script_work(doc, unit, lang, options.mode, fingerprint, llm_id)
-            section, unit_report = incremental.script_section(work, unit, scripter, run.cache, run.ledger)
+            section, unit_report = incremental.script_section(
+                writer.work(unit), unit, writer.scripter, run.cache, run.ledger
+            )
             sections[unit.id] = section
             report.add(unit_report)
             run.progress.advance()
     for section_id in report.fallbacks:
         run.warn(f"script: section '{section_id}' used the extractive fallback")
     run.script = {
-        "llm": llm_id or None,
+        "llm": writer.llm_id or None,
         "llm_calls": report.llm_calls,
+        "written_by_llm": report.written,
         "fallbacks": report.fallbacks,
         "rejected": report.rejected,
         "guard": report.replaced,
     }
+    if writer.length:
+        run.script["length"] = {
+            "target_s": writer.length.target_s,
+            "content_s": round(writer.length.content_s, 1),
+        }
     for case in report.replaced:
         instead = f"replaced by {case['replacement'][:50]!r}" if case["replacement"] else "dropped"
         run.warn(
@@ -432,6 +442,13 @@ def _script_units(
             f"({case['reason']})"
         )
     return sections
+
+
+def make_writer(doc: Document, lang: str, options: BuildOptions, run: _Run, engines: Engines) -> Writer:
+    plan = writing_plan(
+        options.mode, options.llm, options.llm_model, options.show, options.minutes, run.config, doc
+    )
+    return Writer(doc, lang, plan, options.templates, run.limits, engines.llm, engines.llm_id)
 
 
 def _merge_edits(

@@ -15,8 +15,12 @@ _TLDS = "com|org|net|io|dev|rs|jp|co|app|ai|me|gg|fm|social|xyz|info|edu|gov|moe
 
 _URL = re.compile(
     rf"(?:https?|ftp|file)://\S+|www\.\S+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"
-    rf"|\b[\w-]+(?:\.[\w-]+)*\.(?:{_TLDS})\b(?:/\S*)?",
+    rf"|\b[\w-]+(?:\.[\w-]+)*\.(?:{_TLDS})/\S*",
     re.I,
+)
+# A site's name without a path ("this-week-in-rust.org", "JSer.info") is said, dots and all.
+_DOMAIN = re.compile(
+    rf"(?<![A-Za-z0-9_.-])[A-Za-z0-9][\w-]*(?:\.[\w-]+)*\.(?:{_TLDS})(?![A-Za-z0-9_/-]|\.[A-Za-z0-9])", re.I
 )
 # Markup an editor may leave in a line: a tag is never said ("a < b" is not a tag).
 _HTML_TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>")
@@ -54,6 +58,7 @@ _SYMBOLS_EN = {
     "=": " equals ",
 }
 _SYMBOLS_JA = {
+    "/": "、",
     "&": "アンド",
     "%": "パーセント",
     "％": "パーセント",
@@ -69,6 +74,7 @@ def normalize_for_speech(text: str, lang: str) -> str:
     text = _strip_pictographs(text)
     text = _HTML_TAG.sub(" ", text)
     text = _URL.sub(" ", text)
+    text = _DOMAIN.sub(lambda m: m.group(0).replace(".", " dot " if lang == "en" else "ドット"), text)
     text = _DATE_RANGE.sub(r"\1 to \2" if lang == "en" else r"\1から\2", text)
     text = _ISO_DATE.sub(_say_date_en if lang == "en" else _say_date_ja, text)
     text = _VERSION.sub(_say_version_en if lang == "en" else _say_version_ja, text)

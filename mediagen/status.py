@@ -10,11 +10,11 @@ from pathlib import Path
 
 from mediagen import incremental, pipeline
 from mediagen.cache import Cache, load_manifest
-from mediagen.document import Document
 from mediagen.episode import Episode, EpisodeSection
 from mediagen.lexicon import Lexicon, lexicon_for
-from mediagen.stages import script, slides, voice
+from mediagen.stages import slides, voice
 from mediagen.templating import Templates, search_path
+from mediagen.writer import Writer
 
 REASONS = {
     "text": "changed text",
@@ -65,7 +65,8 @@ def issue_status(
     }
     voices = functools.partial(engines.voices, choice=options.voice)
     kept = None if options.force else pipeline.edited_episode(out_dir, run.limits, voices)
-    rows, sections = _script_rows(doc, lang, options, run.cache, engines, recorded.get("script", {}), kept)
+    writer = pipeline.make_writer(doc, lang, options, run, engines)
+    rows, sections = _script_rows(writer, run.cache, recorded.get("script", {}), kept, options.rescript)
     tts_id = engines.tts_id(lang, options.voice)
     lexicon = lexicon_for(doc.folder, run.config.lexicon.file, run.config.lexicon.starter, run.limits)
     scripts = engines.tts_class(lang, options.voice).scripts
@@ -76,24 +77,16 @@ def issue_status(
 
 
 def _script_rows(
-    doc: Document,
-    lang: str,
-    options: pipeline.BuildOptions,
-    cache: Cache,
-    engines: pipeline.Engines,
-    recorded: dict[str, dict],
-    kept: Episode | None,
+    writer: Writer, cache: Cache, recorded: dict[str, dict], kept: Episode | None, rescript: tuple[str, ...]
 ) -> tuple[list[Row], list[EpisodeSection | str]]:
-    """Script rows, and each section as it stands (or its id, when it would be written again)."""
-    summary = options.mode == "summary"
-    prompts = Templates(search_path(options.templates))
-    fingerprint = prompts.fingerprint([p.format(lang=lang) for p in script.PROMPTS]) if summary else ""
-    llm_id = engines.llm_id(options.llm) if summary else ""
+    """Script rows, and each section as it stands (or its id, when it would be written again), with
+    the show around the sections written afresh, as `build` puts it."""
     kept_sections = {s.id: s for s in kept.sections} if kept else {}
     rows: list[Row] = []
     sections: list[EpisodeSection | str] = []
-    for unit in script.script_units(doc):
-        if unit.id in kept_sections and unit.id not in options.rescript:
+    fresh: set[int] = set()
+    for unit in writer.units:
+        if unit.id in kept_sections and unit.id not in rescript:
             section = kept_sections[unit.id]
             changed = unit.section is not None and section.source_hash != unit.section.source_hash
             note = "your edited episode.yaml" + (
@@ -102,11 +95,14 @@ def _script_rows(
             rows.append(Row("script", unit.id, "kept", note))
             sections.append(section)
             continue
-        work = incremental.script_work(doc, unit, lang, options.mode, fingerprint, llm_id)
+        work = writer.work(unit)
         stored = cache.get_json("script", work.key)
         reason = why(work, recorded.get(unit.id), stored is not None)
         rows.append(Row("script", unit.id, "redo" if reason else UP_TO_DATE, reason))
+        fresh.add(len(sections))
         sections.append(EpisodeSection.model_validate(stored["section"]) if stored else unit.id)
+    if all(isinstance(s, EpisodeSection) for s in sections):
+        sections = list(writer.frame(sections, fresh))  # type: ignore[arg-type]
     return rows, sections
 
 

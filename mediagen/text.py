@@ -35,10 +35,17 @@ _TEMPLATE_TAG = re.compile(r"\{%.*?%\}|\{\{.*?\}\}", re.S)
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f\x7f]")
 
 
+_JA_AROUND_BREAK = re.compile(
+    r"(?<=[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef])[ \t]*\n\s*(?=[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef])"
+)
+
+
 def clean_text(text: str) -> str:
     """Text as the author meant it to be read: template tags and control characters (terminal escapes
-    included) dropped, whitespace collapsed."""
+    included) dropped, whitespace collapsed; a line break between Japanese characters (a hard-wrapped
+    paragraph) joins them without a space."""
     text = _TEMPLATE_TAG.sub(" ", text)
+    text = _JA_AROUND_BREAK.sub("", text)
     text = _CONTROL.sub(" ", text)
     return re.sub(r"\s+", " ", text).strip()
 
@@ -163,7 +170,9 @@ def unsupported_names(text: str, source: str, lang: str) -> list[str]:
     first word (English), Latin-script words and katakana words (Japanese)."""
     folded_source = fold(source)
     if lang == "ja":
-        candidates = _KATAKANA_WORD.findall(text) + re.findall(r"[A-Za-z][\w.+#-]*", text)
+        candidates = _KATAKANA_WORD.findall(text) + re.findall(
+            r"[A-Za-z][A-Za-z0-9.+#-]*[A-Za-z0-9+#]|[A-Za-z]", text
+        )
     else:
         candidates = []
         for sentence in split_sentences(text, lang) or [text]:

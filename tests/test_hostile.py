@@ -250,7 +250,8 @@ def test_a_failing_llm_falls_back_to_an_extractive_script(tmp_path, fake_engines
     llm.replies.extend([reply, reply])
     issue = tmp_path / "issue.md"
     issue.write_text(FAULT_ISSUE, encoding="utf-8")
-    result = pipeline.build(issue, pipeline.BuildOptions(out=tmp_path / "out"), engines=engines)
+    options = pipeline.BuildOptions(out=tmp_path / "out", llm="bundled")  # the fake stands in for it
+    result = pipeline.build(issue, options, engines=engines)
     assert result.report["script"]["fallbacks"] == ["the-sensor"]
     assert len(result.report["script"]["rejected"]) == 2  # the first try and the retry
     assert "soil moisture" in (tmp_path / "out" / "episode.yaml").read_text(encoding="utf-8")

@@ -86,7 +86,7 @@ def counting_engines(real: dict, calls: Calls) -> pipeline.Engines:
     return pipeline.Engines(
         llm=lambda model: CountingLLM(real["llm"], calls),
         tts=tts,
-        llm_id=lambda model: engine_identity("llm", "llama", model=model),
+        llm_id=lambda spec: engine_identity("llm", spec[0], **spec[1]),
         tts_id=lambda lang, choice: pipeline._tts_identity(lang, choice),
     )
 

@@ -24,7 +24,10 @@ from mediagen.speech import normalize_for_speech
             "Bigger binaries, for example ripgrep, versus others.",
         ),
         ("Read https://example.org/a?b=1 or www.rust-lang.org now.", "Read or now."),
-        ("Visit pquantum.dev: Post-Quantum Cryptography.", "Visit: Post-Quantum Cryptography."),
+        (
+            "Visit pquantum.dev: Post-Quantum Cryptography.",
+            "Visit pquantum dot dev: Post-Quantum Cryptography.",
+        ),
         ("Use x86_64-unknown-linux-gnu.", "Use x86 64-unknown-linux-gnu."),
         ("Great news 🦀🎉 today.", "Great news today."),
         ("Pages 10–20 & more.", "Pages 10 to 20 and more."),

@@ -27,7 +27,17 @@ class Engine(ABC):
 
 
 class LLMEngine(Engine):
-    """A text-completion model. `complete` returns the raw completion of a prompt."""
+    """A language model. `complete` returns the raw completion of a prompt (a base model's way); a
+    chat model (`chat_model`: an instruct GGUF with a chat template, or a server) also answers
+    `chat` messages, and is then given instructions instead of few-shot prompts."""
+
+    chat_model: bool = False
+
+    def chat(
+        self, messages: list[dict[str, str]], *, json_schema: dict | None = None, max_tokens: int = 256
+    ) -> str:
+        """The model's reply to chat messages (role, content); with `json_schema`, JSON of that shape."""
+        raise NotImplementedError(f"{self.name} is not a chat model")
 
     @abstractmethod
     def complete(

@@ -73,6 +73,24 @@ class LlamaEngine(LLMEngine):
         except ValueError as exc:
             raise InputError(f"--llm {model}: not a loadable GGUF model ({exc})") from None
         self._grammars: dict[str, str] = {}  # JSON schema -> GBNF
+        self._chat_format = self._chat_formatter(model)
+        self.chat_model = self._chat_format is not None
+
+    def _chat_formatter(self, model: str):
+        """The GGUF's own chat template (llama-cpp-python renders it in a sandbox), if it has one. The
+        bundled Gemma 3 270M is a base model: asked in its chat format it echoes the prompt."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        if model == "bundled" or not template:
+            return None
+
+        def text(token: int) -> str:
+            return self._llm.detokenize([token], special=True).decode("utf-8", "ignore") if token >= 0 else ""
+
+        return Jinja2ChatFormatter(
+            template, eos_token=text(self._llm.token_eos()), bos_token=text(self._llm.token_bos())
+        )
 
     @classmethod
     def identity(cls, model: str = "bundled", **_: object) -> str:
@@ -103,13 +121,29 @@ class LlamaEngine(LLMEngine):
         )
         return result["choices"][0]["text"]
 
-    def _complete_constrained(self, prompt: str, schema: dict, max_tokens: int, stop: list[str]) -> str:
+    def chat(
+        self, messages: list[dict[str, str]], *, json_schema: dict | None = None, max_tokens: int = 256
+    ) -> str:
+        if self._chat_format is None:
+            raise NotImplementedError(f"{self.options['model']} has no chat template")
+        prompt = self._chat_format(messages=messages).prompt  # holds the model's own special tokens
+        if json_schema is not None:
+            return self._complete_constrained(prompt, json_schema, max_tokens, [], add_bos=False)
+        self._llm.reset()
+        result = self._llm.create_completion(
+            prompt, max_tokens=max_tokens, temperature=0.0, repeat_penalty=REPEAT_PENALTY
+        )
+        return result["choices"][0]["text"]
+
+    def _complete_constrained(
+        self, prompt: str, schema: dict, max_tokens: int, stop: list[str], add_bos: bool = True
+    ) -> str:
         """Greedy decoding under the schema's grammar, the grammar consulted as little as possible."""
         import llama_cpp
 
         llm = self._llm
         llm.reset()
-        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True)
+        tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True)
         room = CONTEXT_TOKENS - len(tokens)
         if room <= 0:
             raise ValueError(f"the prompt has {len(tokens)} tokens, more than the context's {CONTEXT_TOKENS}")

@@ -83,7 +83,7 @@ class _Inline:
         if kind == "text" or kind == "code_inline":
             self.parts.append(node.content)
         elif kind in ("softbreak", "hardbreak"):
-            self.parts.append(" ")
+            self.parts.append("\n")  # a space, or nothing between Japanese (see clean_text)
         elif kind == "image":
             alt = "".join(c.content for c in node.children if c.type == "text")
             self.images.append((str(node.attrs.get("src", "")), alt))
@@ -151,17 +151,18 @@ class _BlockReader:
     def list_items(self, node: SyntaxTreeNode, links: list[Link]) -> tuple[ListItem, ...]:
         items = []
         for item in node.children:
-            texts, children = [], ()
+            texts, children, cited = [], (), []
             for child in item.children:
                 if child.type in ("bullet_list", "ordered_list"):
                     children = children + self.list_items(child, links)
                 elif child.type == "paragraph":
                     inline = _Inline().walk(child.children[0])
                     links.extend(inline.links)
+                    cited += [link.text for link in inline.links if link.text]
                     texts.append(inline.text)
             text = clean_text(" ".join(texts))
             if text or children:
-                items.append(ListItem(text=text, children=children))
+                items.append(ListItem(text=text, children=children, links=tuple(cited)))
         return tuple(items)
 
     def table(self, node: SyntaxTreeNode, links: list[Link]) -> Table:

@@ -1,84 +1,64 @@
-"""script: Document -> Episode. What is said (narration sentences) and shown (slides), per section.
+"""script: Document -> Episode. What is said (narration) and shown (slides), section by section.
 
-`summary` mode asks the LLM for narration and bullets (few-shot prompt, JSON grammar), checks every
-item against the section, retries once with a second prompt, and otherwise falls back to a
-deterministic extractive summary, flagged in the episode. `verbatim` mode narrates the author's prose.
+`summary` mode says each section in a few sentences: the author's own key sentences (no model, the
+default), or what a model writes (the bundled base model with few-shot completion prompts; an
+instruct GGUF or an OpenAI-compatible server with chat prompts), every sentence of it through the
+rules of a spoken line and the faithfulness guard, a refused one replaced by a key sentence.
+`verbatim` mode says all of the author's speakable prose. Either way a section that is mostly links
+is said in one line and shown on slides; code and tables are shown, never said. `frame` adds the
+show (opening, transitions, sign-off) around the sections.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from mediagen.document import (
-    INTRO_ID,
-    Code,
-    Document,
-    Image,
-    ListBlock,
-    ListItem,
-    Paragraph,
-    Quote,
-    Section,
-    Subheading,
-    Table,
-    meta_value,
-)
+from mediagen.document import INTRO_ID, Code, Document, Image, Section, Subheading, Table, meta_value
 from mediagen.engines.base import LLMEngine
 from mediagen.episode import Episode, EpisodeSection, Link, Narration, Slide
+from mediagen.errors import MediagenError
+from mediagen.front_matter import PEOPLE_KEYS
 from mediagen.templating import Templates
-from mediagen.text import (
-    content_words,
-    ensure_sentence_end,
-    grounding,
-    split_sentences,
-    unsupported_names,
-    unsupported_numbers,
-    word_count,
-)
+from mediagen.text import grounding, word_count
+from mediagen.writing import extract, guard
+from mediagen.writing.extract import Material
+from mediagen.writing.rules import bullet_problems, problems, speakable
+from mediagen.writing.show import Show
 
 Mode = Literal["summary", "verbatim"]
 FLAG_FALLBACK = "extractive-fallback"
-PROMPTS = ("prompts/summary.{lang}.j2", "prompts/summary-retry.{lang}.j2")
-MIN_GROUNDING = 0.75
-NARRATION_WORDS = (4, 40)
-BULLET_WORDS = (2, 14)
-SUMMARY_BUDGET_WORDS = 70
+FLAG_LINKS = "links-in-show-notes"
+COMPLETION_PROMPTS = ("prompts/summary.{lang}.j2", "prompts/summary-retry.{lang}.j2")
+CHAT_PROMPTS = ("prompts/system.chat.{lang}.j2", "prompts/summary.chat.{lang}.j2")
 PROMPT_SOURCE_CHARS = {"en": 1600, "ja": 700}
-MAX_BULLETS = 5
 LLM_SCHEMA = {
     "type": "object",
     "properties": {
         "narration": {
             "type": "array",
-            "items": {"type": "string", "maxLength": 200},
-            "minItems": 2,
-            "maxItems": 4,
+            "items": {"type": "string", "maxLength": 300},
+            "minItems": 1,
+            "maxItems": 6,
         },
         "bullets": {
             "type": "array",
-            "items": {"type": "string", "maxLength": 70},
+            "items": {"type": "string", "maxLength": 80},
             "minItems": 3,
             "maxItems": 5,
         },
     },
     "required": ["narration", "bullets"],
 }
-_LEADING_CONNECTIVE = re.compile(
-    r"^(?:tl;dr|however|so|for example|in any case|also|then|still|finally|in short|note that)\s*[:,]\s*",
-    re.I,
-)
-_PHRASE_STARTS = frozenset(
-    "in on at for with and but or so when while by from into after before because".split()
-)
-_PARENTHETICAL = re.compile(r"\s*[(（][^()（）]*[)）]")
+WORDS_PER_SENTENCE = {"en": 18, "ja": 18}  # what a model is asked for: a budget's sentences
+
+
+def prompt_names(lang: str, chat: bool) -> list[str]:
+    return [name.format(lang=lang) for name in (CHAT_PROMPTS if chat else COMPLETION_PROMPTS)]
 
 
 @dataclass
@@ -88,14 +68,16 @@ class ScriptReport:
     llm_calls: int = 0
     fallbacks: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
-    # The grounding guard's work: each LLM item it refused, why, and what took its place (None: dropped).
+    # The guard's work: each model's item it refused, why, and what took its place (None: dropped).
     replaced: list[dict[str, str | None]] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # sections with sentences the model wrote
 
     def add(self, other: ScriptReport) -> None:
         self.llm_calls += other.llm_calls
         self.fallbacks += other.fallbacks
         self.rejected += other.rejected
         self.replaced += other.replaced
+        self.written += other.written
 
 
 @dataclass(frozen=True)
@@ -122,129 +104,159 @@ def unit_inputs(doc: Document, unit: ScriptUnit) -> dict[str, str]:
     return inputs
 
 
+Line = tuple[str, str]  # (text, origin: "author", "llm" or "show")
+
+
 class Scripter:
-    """Writes the episode one section at a time; the LLM is loaded only when a section needs it."""
+    """Writes the episode one section at a time; a model is loaded only when a section needs it."""
 
     def __init__(
         self,
         doc: Document,
         lang: str,
         mode: Mode,
+        show: Show,
         llm: Callable[[], LLMEngine] | None = None,
         prompts: Templates | None = None,
+        budgets: dict[str, float] | None = None,
     ) -> None:
-        if mode == "summary" and (llm is None or prompts is None):
-            raise ValueError("summary mode needs an LLM and prompt templates")
-        self.doc, self.lang, self.mode = doc, lang, mode
+        if llm is not None and prompts is None:
+            raise ValueError("a model needs prompt templates")
+        self.doc, self.lang, self.mode, self.show = doc, lang, mode, show
         self._llm_factory, self._llm, self.prompts = llm, None, prompts
+        self.budgets = budgets or {}
+        self._strict = budgets is not None  # a length to keep: a section may say nothing of its own
 
     def write(self, unit: ScriptUnit) -> tuple[EpisodeSection, ScriptReport]:
         report = ScriptReport()
-        if unit.id == INTRO_ID:
-            return self._intro(unit.section, report), report
-        section = unit.section
-        said, slides, flags = self._said_and_shown(section, section.title, report)
-        narration = [ensure_sentence_end(section.title, self.lang), *said]
+        intro = unit.id == INTRO_ID
+        section = unit.section or Section(INTRO_ID, self.doc.title, [], [], "")
+        title = self.doc.title if intro else section.title
+        found = extract.material(section, self.lang)
+        lines, shown, flags = self._said_and_shown(unit.id, section, found, title, report)
+        if not lines:
+            lines = [(text, "show") for text in self.show.shown(section.title, self.doc.title, intro)]
+        slides = (
+            [Slide(layout="title", title=title, subtitle=_byline(self.doc) or None)] if intro else []
+        ) + shown
         return EpisodeSection(
-            id=section.id,
-            title=section.title,
-            source_hash=section.source_hash,
+            id=unit.id,
+            title=title,
+            source_hash=unit.section.source_hash if unit.section else None,
             flags=flags,
-            links=cited_links(section),
-            narration=[Narration(text=text) for text in narration],
-            slides=slides or [Slide(title=section.title)],
+            links=cited_links(unit.section) if unit.section else [],
+            narration=[Narration(text=text, origin=origin) for text, origin in lines],
+            slides=slides or [Slide(title=title)],
         ), report
 
-    def episode(self, sections: list[EpisodeSection]) -> Episode:
-        return Episode(title=self.doc.title, lang=self.lang, meta=self.doc.meta, sections=sections)
-
-    def _intro(self, intro: Section | None, report: ScriptReport) -> EpisodeSection:
-        doc = self.doc
-        narration = [ensure_sentence_end(doc.title, self.lang)]
-        slides = [Slide(layout="title", title=doc.title, subtitle=_byline(doc) or None)]
-        flags: list[str] = []
-        if intro is not None:
-            said, shown, flags = self._said_and_shown(intro, doc.title, report)
-            narration += said
-            slides += shown
-        return EpisodeSection(
-            id=INTRO_ID,
-            title=doc.title,
-            source_hash=intro.source_hash if intro else None,
-            flags=flags,
-            links=cited_links(intro) if intro else [],
-            narration=[Narration(text=text) for text in narration],
-            slides=slides,
-        )
-
     def _said_and_shown(
-        self, section: Section, title: str, report: ScriptReport
-    ) -> tuple[list[str], list[Slide], list[str]]:
-        """(narration sentences, slides, flags): the author's prose, or a checked summary."""
+        self, unit_id: str, section: Section, found: Material, title: str, report: ScriptReport
+    ) -> tuple[list[Line], list[Slide], list[str]]:
+        """(narration lines, slides, flags): one line for a list of links, the author's prose, or a
+        model's checked summary."""
         folder = self.doc.folder
-        if self.mode == "verbatim":
+        if found.is_link_list:
+            bullets = extract.bullets(found, title, self.lang)
+            said = self.show.links(section.title, found.links + len(found.phrases))
             return (
-                prose_sentences(section, self.lang),
-                _verbatim_slides(section, title, folder, self.lang),
-                [],
+                [(text, "show") for text in said],
+                _content_slides(section, title, bullets, folder),
+                [FLAG_LINKS],
             )
-        said, bullets, flags = self._summarize(section, report)
+        if self.mode == "verbatim":
+            said = [(text, "author") for text in extract.all_sentences(found)]
+            return said, _verbatim_slides(section, title, folder, self.lang), []
+        budget = self.budgets.get(unit_id, extract.DEFAULT_BUDGET_WORDS)
+        if self._llm_factory is None or not found.sentences:
+            said = [
+                (text, "author") for text in extract.key_sentences(_texts(found), title, self.lang, budget)
+            ]
+            return said, _content_slides(section, title, extract.bullets(found, title, self.lang), folder), []
+        said, bullets, flags = self._summarize(unit_id, section, found, title, budget, report)
         return said, _content_slides(section, title, bullets, folder), flags
 
-    def _summarize(self, section: Section, report: ScriptReport) -> tuple[list[str], list[str], list[str]]:
-        """LLM narration and bullets, each item checked against the section (the grounding guard):
-        refused items are replaced by extractive ones from the section. A reply with nothing usable is
-        retried once with a second prompt; then the whole section is extractive (flagged)."""
-        sentences = prose_sentences(section, self.lang)
-        if not sentences:
-            return [], [], []
-        source = " ".join(sentences)
-        for template in PROMPTS:
-            prompt = self.prompts.render(
-                template.format(lang=self.lang), title=section.title, text=_clip(source, self.lang)
-            ).rstrip()
+    # --- a model's summary, checked ----------------------------------------------------------------
+
+    def _summarize(
+        self, unit_id: str, section: Section, found: Material, title: str, budget: float, report: ScriptReport
+    ) -> tuple[list[Line], list[str], list[str]]:
+        """The model's narration and bullets, each checked (rules, then the guard): a refused item is
+        replaced by the author's words. A reply with nothing usable is retried once with a second
+        prompt; then the whole section is the author's key sentences (flagged)."""
+        source = section_text(section)
+        spoken = _texts(found)
+        for attempt in range(2):
             report.llm_calls += 1
             engine = self.llm  # a model that cannot be loaded stops the build (a clear error)
             try:
-                reply = engine.complete(prompt, json_schema=LLM_SCHEMA, max_tokens=320)
+                reply = self._ask(engine, attempt, title, source, budget)
+            except MediagenError:  # a server that cannot be reached: the author is told, no fallback
+                raise
             except Exception as exc:  # an engine may fail in many ways; the section still gets a script
-                report.rejected.append(f"{section.id}: the LLM failed: {type(exc).__name__}: {exc}"[:200])
+                report.rejected.append(f"{unit_id}: the LLM failed: {type(exc).__name__}: {exc}"[:200])
                 continue
-            checked = check_llm_reply(reply, source, self.lang, enough=min(2, len(sentences)))
-            report.rejected += [f"{section.id}: {reason}" for reason in checked.rejected]
+            checked = check_llm_reply(reply, source, self.lang, enough=1)
+            report.rejected += [f"{unit_id}: {reason}" for reason in checked.rejected]
             if checked.ok:
-                return self._guarded(section, checked, report)
-        report.fallbacks.append(section.id)
-        return (
-            extractive_narration(section, self.lang),
-            extractive_bullets(section, self.lang),
-            [FLAG_FALLBACK],
-        )
+                report.written.append(unit_id)
+                return self._guarded(unit_id, found, title, budget, checked, report)
+        report.fallbacks.append(unit_id)
+        said = extract.key_sentences(spoken, title, self.lang, budget, not self._strict)
+        return [(text, "author") for text in said], extract.bullets(found, title, self.lang), [FLAG_FALLBACK]
+
+    def _ask(self, engine: LLMEngine, attempt: int, title: str, source: str, budget: float) -> str:
+        sentences = max(1, min(6, round(budget / WORDS_PER_SENTENCE[self.lang])))
+        context = {
+            "title": title,
+            "text": _clip(source, self.lang),
+            "sentences": sentences,
+            "words": round(budget),
+            "retry": attempt > 0,
+        }
+        if engine.chat_model:
+            system, user = (
+                self.prompts.render(name, **context).strip() for name in prompt_names(self.lang, True)
+            )
+            messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+            return engine.chat(messages, json_schema=LLM_SCHEMA, max_tokens=480)
+        prompt = self.prompts.render(prompt_names(self.lang, False)[attempt], **context).rstrip()
+        return engine.complete(prompt, json_schema=LLM_SCHEMA, max_tokens=320)
 
     def _guarded(
-        self, section: Section, checked: CheckedReply, report: ScriptReport
-    ) -> tuple[list[str], list[str], list[str]]:
+        self,
+        unit_id: str,
+        found: Material,
+        title: str,
+        budget: float,
+        checked: CheckedReply,
+        report: ScriptReport,
+    ) -> tuple[list[Line], list[str], list[str]]:
         """The checked reply with each refused item replaced from the section: a refused bullet by the
         next extractive bullet not shown yet, a refused sentence by the next key sentence not said yet
         (or dropped when none is left). Each case goes into the report."""
-        narration, bullets = list(checked.narration), list(checked.bullets)
-        spare_sentences = [s for s in extractive_narration(section, self.lang) if s not in narration]
-        spare_bullets = [b for b in extractive_bullets(section, self.lang) if b not in bullets]
+        narration = [(text, "llm") for text in checked.narration]
+        bullets = list(checked.bullets)
+        keys = extract.key_sentences(_texts(found), title, self.lang, budget, not self._strict)
+        spare_sentences = [s for s in keys if s not in checked.narration]
+        spare_bullets = [b for b in extract.bullets(found, title, self.lang) if b not in bullets]
         for refusal in checked.refusals:
             spare = spare_bullets if refusal.kind == "bullet" else spare_sentences
-            taken = _unlike(spare, narration + bullets, self.lang)
+            taken = _unlike(spare, [t for t, _ in narration] + bullets, self.lang)
             if taken is not None:
-                (bullets if refusal.kind == "bullet" else narration).append(taken)
+                if refusal.kind == "bullet":
+                    bullets.append(taken)
+                else:
+                    narration.append((taken, "author"))
             report.replaced.append(
                 {
-                    "section": section.id,
+                    "section": unit_id,
                     "kind": refusal.kind,
                     "item": refusal.item,
                     "reason": refusal.reason,
                     "replacement": taken,
                 }
             )
-        return narration, bullets[:MAX_BULLETS], []
+        return narration, bullets[: extract.MAX_BULLETS], []
 
     @property
     def llm(self) -> LLMEngine:
@@ -253,22 +265,72 @@ class Scripter:
         return self._llm
 
 
+def _texts(found: Material) -> list[str]:
+    return [unit.text for unit in found.sentences]
+
+
+def section_text(section: Section) -> str:
+    """Everything the section says in words (prose, quotes, list items, sub-headings), for prompts and
+    for the guard: a model's sentence must be grounded in it."""
+    parts: list[str] = []
+    for block in section.blocks:
+        if isinstance(block, Subheading):
+            parts.append(block.text)
+        elif hasattr(block, "items"):
+            parts += [item.text for item in extract.flatten(block.items)]
+        elif hasattr(block, "text") and not isinstance(block, Code | Table):
+            parts.append(block.text)
+    return " ".join(p for p in parts if p)
+
+
 def write_script(
     doc: Document,
     lang: str,
     mode: Mode,
+    show: Show,
     llm: Callable[[], LLMEngine] | None = None,
     prompts: Templates | None = None,
 ) -> tuple[Episode, ScriptReport]:
-    """The whole Episode for a document, section by section (the pipeline does the same, cached)."""
-    scripter = Scripter(doc, lang, mode, llm, prompts)
+    """The whole Episode for a document, section by section, with the show around it (the pipeline
+    does the same, cached)."""
+    scripter = Scripter(doc, lang, mode, show, llm, prompts)
     report = ScriptReport()
     sections = []
     for unit in script_units(doc):
         section, unit_report = scripter.write(unit)
         sections.append(section)
         report.add(unit_report)
-    return scripter.episode(sections), report
+    framed = frame(sections, show, doc.title, set(range(len(sections))))
+    return Episode(title=doc.title, lang=lang, meta=doc.meta, sections=framed), report
+
+
+def frame(sections: list[EpisodeSection], show: Show, title: str, fresh: set[int]) -> list[EpisodeSection]:
+    """The show around the sections that were written afresh (positions in `fresh`; sections the
+    author edited keep their lines): the opening before the introduction's lines, a transition before
+    each section's, the sign-off after the last section's."""
+    topics = [s.title for s in sections[1:] if FLAG_LINKS not in s.flags] or [s.title for s in sections[1:]]
+    count = len(sections) - 1
+    framed = []
+    for index, section in enumerate(sections):
+        if index not in fresh:
+            framed.append(section)
+            continue
+        lines = list(section.narration)
+        if index == 0:
+            opening = show.opening(title, topics)
+            if opening and lines and all(line.origin == "show" for line in lines):
+                lines = []  # the opening says the title already
+            before = opening
+        else:
+            before = show.transition(section.title, index, count)
+        after = show.signoff(title) if index == len(sections) - 1 else []
+        narration = (
+            [Narration(text=t, origin="show") for t in before]
+            + lines
+            + [Narration(text=t, origin="show") for t in after]
+        )
+        framed.append(section.model_copy(update={"narration": narration}))
+    return framed
 
 
 def cited_links(section: Section) -> list[Link]:
@@ -283,7 +345,7 @@ def cited_links(section: Section) -> list[Link]:
 def _byline(doc: Document) -> str:
     """The title slide's subtitle: newsletter, author(s) and date, as the front matter gives them."""
     parts = []
-    for keys in (("newsletter", "category", "series"), ("author", "authors"), ("date",)):
+    for keys in (("newsletter", "category", "series"), PEOPLE_KEYS, ("date",)):
         value = meta_value(doc.meta, *keys)
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
@@ -292,160 +354,7 @@ def _byline(doc: Document) -> str:
     return " · ".join(parts)
 
 
-# --- the author's prose, as sentences ------------------------------------------------------------
-
-
-def prose_sentences(section: Section, lang: str) -> list[str]:
-    """Every sentence the author wrote in prose, lists and quotes, in order (code and tables excluded)."""
-    sentences: list[str] = []
-    for block in section.blocks:
-        if isinstance(block, Paragraph | Quote):
-            sentences += split_sentences(block.text, lang)
-        elif isinstance(block, Subheading):
-            sentences.append(ensure_sentence_end(block.text, lang))
-        elif isinstance(block, ListBlock):
-            sentences += [
-                ensure_sentence_end(s, lang)
-                for item in _flatten(block.items)
-                for s in split_sentences(item, lang)
-            ]
-    return sentences
-
-
-def _flatten(items: tuple[ListItem, ...]) -> list[str]:
-    flat: list[str] = []
-    for item in items:
-        if item.text:
-            flat.append(item.text)
-        flat += _flatten(item.children)
-    return flat
-
-
-def _paragraph_sentences(section: Section, lang: str) -> list[str]:
-    return [
-        s for b in section.blocks if isinstance(b, Paragraph | Quote) for s in split_sentences(b.text, lang)
-    ]
-
-
-def _list_items(section: Section) -> list[str]:
-    return [text for b in section.blocks if isinstance(b, ListBlock) for text in _flatten(b.items)]
-
-
-# --- extractive summary: deterministic, grounded by construction ------------------------------------
-
-
-def key_sentences(
-    sentences: list[str], title: str, lang: str, budget_words: int = SUMMARY_BUDGET_WORDS
-) -> list[str]:
-    """The most central sentences (shared vocabulary, early position, title words), in reading order."""
-    words = [content_words(s, lang) for s in sentences]
-    frequency = Counter(w for ws in words for w in set(ws))
-    title_words = set(content_words(title, lang))
-
-    def score(index: int) -> float:
-        unique = set(words[index])
-        count = word_count(sentences[index], lang)
-        if count < 4:
-            return -1.0
-        centrality = sum(frequency[w] - 1 for w in unique) / math.sqrt(len(unique) or 1)
-        position = 1.5 if index == 0 else 1.0 / (1 + 0.15 * index)
-        title_bonus = 0.5 * len(unique & title_words)
-        length_penalty = 0.5 if count > 45 else 1.0
-        return (centrality + 1.0) * position * length_penalty + title_bonus
-
-    chosen: list[int] = []
-    used = 0
-    for index in sorted(range(len(sentences)), key=lambda i: (-score(i), i)):
-        count = word_count(sentences[index], lang)
-        if score(index) < 0 or (chosen and used + count > budget_words):
-            continue
-        chosen.append(index)
-        used += count
-        if len(chosen) == 3:
-            break
-    return [sentences[i] for i in sorted(chosen)]
-
-
-def extractive_narration(section: Section, lang: str) -> list[str]:
-    """Key sentences of the prose, then the section's list highlights."""
-    said = key_sentences(_paragraph_sentences(section, lang), section.title, lang)
-    items = _list_items(section)
-    sentence_items = [i for i in items if i.rstrip()[-1:] in ".!?。！？" or word_count(i, lang) > 12]
-    if sentence_items:
-        said += [ensure_sentence_end(s, lang) for s in key_sentences(sentence_items, section.title, lang, 50)]
-    short_items = [compress(i, lang) for i in items if i not in sentence_items][:3]
-    if short_items:
-        said.append(_highlights(short_items, lang))
-    return said
-
-
-def _highlights(items: list[str], lang: str) -> str:
-    if lang == "ja":
-        return "主な項目は、" + "、".join(items) + "です。"
-    listed = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-    return f"Highlights include {listed}."
-
-
-def extractive_bullets(section: Section, lang: str) -> list[str]:
-    """Up to five short bullets: list items first for list-heavy sections, else key sentences."""
-    items = [compress(i, lang) for i in _list_items(section)]
-    sentences = _paragraph_sentences(section, lang)
-    ranked = key_sentences(sentences, section.title, lang, budget_words=10_000)
-    ranked += [s for s in sentences if s not in ranked]
-    pool = items + ranked if len(items) >= len(sentences) else ranked + items
-    bullets: list[str] = []
-    for candidate in pool:
-        bullet = compress(candidate, lang)
-        if bullet and bullet.casefold() not in (b.casefold() for b in bullets):
-            bullets.append(bullet)
-        if len(bullets) == MAX_BULLETS:
-            break
-    return bullets
-
-
-def compress(sentence: str, lang: str) -> str:
-    """A slide-sized phrase from a sentence: no parentheses or lead-in, cut at a clause boundary."""
-    text = _PARENTHETICAL.sub("", sentence).strip()
-    text = _LEADING_CONNECTIVE.sub("", text).strip()
-    text = text.rstrip("。.!?！？:;")
-    if lang == "ja":
-        return _cut_japanese(text)
-    words = text.split()
-    if len(words) <= BULLET_WORDS[1]:
-        return _capitalize(text)
-    for boundary in (
-        r";\s",
-        r":\s",
-        r"\s[–—]\s",
-        r",\s",
-        r"\s(?:which|where|because|so that|resulting in)\s",
-    ):
-        for match in re.finditer(boundary, text):
-            head = text[: match.start()]
-            if 4 <= len(head.split()) <= BULLET_WORDS[1]:
-                return _capitalize(head)
-    for cut in range(BULLET_WORDS[1], 3, -1):
-        if words[cut].lower() in _PHRASE_STARTS:
-            return _capitalize(" ".join(words[:cut]).rstrip(",;:"))
-    return _capitalize(" ".join(words[: BULLET_WORDS[1] - 2]).rstrip(",;:") + "…")
-
-
-def _cut_japanese(text: str, limit: int = 32) -> str:
-    """Japanese puts the main clause last: drop leading clauses (up to a 、) before cutting the end."""
-    if len(text) <= limit:
-        return text
-    for match in re.finditer("[、，]", text):
-        rest = text[match.end() :]
-        if 8 <= len(rest) <= limit:
-            return rest
-    return text[: limit - 1] + "…"
-
-
-def _capitalize(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
-
-
-# --- summary mode: the LLM, checked --------------------------------------------------------------
+# --- checking a model's reply ------------------------------------------------------------------------
 
 
 def _clip(text: str, lang: str) -> str:
@@ -469,81 +378,71 @@ class CheckedReply:
     refusals: list[Refusal] = field(default_factory=list)
 
 
-def check_llm_reply(reply: str, source: str, lang: str, enough: int = 2) -> CheckedReply:
-    """Keep only items that are well-formed and grounded in the source; `ok` if the reply is usable
-    at all (some narration and some bullets survive; refused items are replaced, see `_guarded`)."""
+def check_llm_reply(reply: str, source: str, lang: str, enough: int = 1) -> CheckedReply:
+    """Keep only items that follow the rules of a spoken line (bullets: of a phrase) and are faithful
+    to the source; `ok` if the reply is usable at all (some narration and some bullets survive;
+    refused items are replaced, see `Scripter._guarded`)."""
     try:
-        data = json.loads(reply)
+        data = json.loads(_json_part(reply), strict=False)  # a raw newline in a string is no harm
         narration, bullets = data["narration"], data["bullets"]
         if not all(isinstance(x, str) for x in [*narration, *bullets]):
             raise TypeError
     except (ValueError, KeyError, TypeError):
         return CheckedReply([], [], [f"reply is not the expected JSON: {reply[:60]!r}"], ok=False)
     refusals: list[Refusal] = []
-    kept_narration = _keep_grounded("narration", narration, source, lang, NARRATION_WORDS, refusals)
-    kept_bullets = _keep_grounded(
-        "bullet", [b.rstrip("。.") for b in bullets], source, lang, BULLET_WORDS, refusals
-    )
-    ok = len(kept_narration) >= min(1, enough) and len(kept_bullets) >= 1
+    kept_narration = _kept("narration", narration, source, lang, refusals)
+    kept_bullets = _kept("bullet", bullets, source, lang, refusals)
+    ok = len(kept_narration) >= enough and len(kept_bullets) >= 1
     return CheckedReply(
-        [ensure_sentence_end(s, lang) for s in kept_narration],
-        kept_bullets,
-        [f"{r.reason}: {r.item[:60]!r}" for r in refusals],
-        ok,
-        refusals,
+        kept_narration, kept_bullets, [f"{r.reason}: {r.item[:60]!r}" for r in refusals], ok, refusals
     )
 
 
-def _keep_grounded(
-    kind: Literal["narration", "bullet"],
-    items: list[str],
-    source: str,
-    lang: str,
-    words: tuple[int, int],
-    refusals: list[Refusal],
+def _json_part(reply: str) -> str:
+    """The JSON object in a reply (a model without structured output may wrap it in prose or fences)."""
+    start, end = reply.find("{"), reply.rfind("}")
+    return reply[start : end + 1] if 0 <= start < end else reply
+
+
+def _kept(
+    kind: Literal["narration", "bullet"], items: list[str], source: str, lang: str, refusals: list[Refusal]
 ) -> list[str]:
     kept: list[str] = []
     for item in (i.strip() for i in items):
-        reason = _problem(item, source, lang, words, kept)
+        text, reason = _checked_item(kind, item, source, lang, kept)
         if reason:
             refusals.append(Refusal(kind, item, reason))
         else:
-            kept.append(item)
+            kept.append(text)
     return kept
 
 
-def _problem(item: str, source: str, lang: str, words: tuple[int, int], kept: list[str]) -> str | None:
-    """Why an LLM item may not be used, or None. Every number, date and name in it must be in the
-    section (numbers compared as values: "7x" and "seven times", "1,000" and "1000", "７" and "7")."""
-    count = word_count(item, lang)
-    if not words[0] <= count <= words[1]:
-        return f"{count} words"
-    if re.search(r"https?://|www\.", item):
-        return "contains a URL"
-    invented = unsupported_numbers(item, source)
-    if invented:
-        return f"numbers not in the section ({', '.join(sorted(invented))})"
-    names = unsupported_names(item, source, lang)
-    if names:
-        return f"names not in the section ({', '.join(names)})"
-    if grounding(item, source, lang) < MIN_GROUNDING:
-        return "not grounded in the section"
-    if any(grounding(item, other, lang) > 0.8 for other in kept):
-        return "repeats an earlier item"
-    return None
+def _checked_item(kind: str, item: str, source: str, lang: str, kept: list[str]) -> tuple[str, str | None]:
+    """(the item as it will be used, why it may not be used or None)."""
+    if kind == "bullet":
+        text = extract.phrase(item, lang) or item
+        broken = bullet_problems(text, lang)
+    else:
+        text = speakable(item, lang) or item
+        broken = problems(text, lang)
+    if broken:
+        return text, f"breaks a rule ({', '.join(broken)})"
+    if kind == "narration" and word_count(text, lang) > 45:
+        return text, "too long for one breath"
+    support = guard.MIN_SUPPORT if kind == "narration" else guard.MIN_SUPPORT_BULLET
+    return text, guard.refusal(text, source, lang, kept, support)
 
 
 def _unlike(spare: list[str], used: list[str], lang: str) -> str | None:
     """Take the first spare item that does not repeat one already used."""
     while spare:
         candidate = spare.pop(0)
-        if not any(grounding(candidate, other, lang) > 0.8 for other in used):
+        if not any(grounding(candidate, other, lang) > guard.REPEAT for other in used):
             return candidate
     return None
 
 
 # --- slides ------------------------------------------------------------------------------------
-
 
 # Long content is spread over continuation slides here already (the deck splits further what does not
 # fit): a Markdown list, code block or table of any length never makes one slide over the limits.
@@ -571,8 +470,9 @@ def _content_slides(section: Section, title: str, bullets: list[str], folder: Pa
                 )
         elif isinstance(block, Table):
             for n, rows in enumerate(_chunks([list(r) for r in block.rows], SLIDE_TABLE_ROWS) or [[]]):
-                table = [list(block.header), *rows]
-                slides.append(Slide(layout="table", title=title, table=table, continued=n > 0))
+                slides.append(
+                    Slide(layout="table", title=title, table=[list(block.header), *rows], continued=n > 0)
+                )
     return slides
 
 
@@ -581,15 +481,17 @@ def _chunks(items: list, size: int) -> list[list]:
 
 
 def _verbatim_slides(section: Section, title: str, folder: Path, lang: str) -> list[Slide]:
-    """Slides that follow the prose: one per sub-heading part, showing every list item it reads out."""
+    """Slides that follow the prose: one per sub-heading part, showing its list items (as whole phrases)
+    or its key sentences."""
     slides: list[Slide] = []
     for heading, blocks in _parts(section):
         part = Section(id=section.id, title=heading or title, blocks=blocks, links=[], source_hash="")
-        items = _list_items(part)
-        if len(items) >= len(_paragraph_sentences(part, lang)):
-            bullets = list(dict.fromkeys(compress(i, lang) for i in items if compress(i, lang)))
+        found = extract.material(part, lang)
+        if found.items >= len(found.sentences) - sum(u.from_list for u in found.sentences):
+            items = [u.text for u in found.sentences if u.from_list] + found.phrases
+            bullets = list(dict.fromkeys(b for b in (extract.phrase(i, lang) for i in items) if b))
         else:
-            bullets = extractive_bullets(part, lang)
+            bullets = extract.bullets(found, title, lang)
         for slide in _content_slides(part, title, bullets, folder):
             slides.append(slide.model_copy(update={"subtitle": heading}) if heading else slide)
     return slides

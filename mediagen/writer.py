@@ -1,0 +1,120 @@
+"""How an episode is written, settled once per build from the options and the config: the mode, the
+writer (the author's own key sentences, or a model: the bundled one, a GGUF, a server), the show
+around the content and the length. `Writer` holds what the script stage needs for it (prompts, show
+templates, per-section budgets) and names each section's piece of work for the cache, so `build` and
+`status` agree on what a section's script depends on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mediagen import incremental
+from mediagen.config import Config
+from mediagen.document import INTRO_ID, Document, Section, meta_value
+from mediagen.engines.base import LLMEngine
+from mediagen.episode import EpisodeSection
+from mediagen.limits import Limits
+from mediagen.stages import script
+from mediagen.templating import Templates, search_path
+from mediagen.writing import extract, length, show
+
+NO_MODEL = "none"
+LLMSpec = tuple[str, dict[str, Any]]  # engine name and options
+
+
+@dataclass(frozen=True)
+class WritingPlan:
+    mode: str
+    llm: LLMSpec | None  # None: the author's own key sentences
+    show: bool
+    show_name: str
+    host: str
+    minutes: float | None
+
+
+def llm_spec(choice: str | None, model: str | None, config: Config) -> LLMSpec | None:
+    """`--llm` (or `[llm] url` in the config): none, bundled, a GGUF file or a server's URL."""
+    settings = config.llm
+    choice = choice or settings.url or NO_MODEL
+    if choice == NO_MODEL:
+        return None
+    if choice.startswith(("http://", "https://")):
+        options = {
+            "url": choice.rstrip("/"),
+            "model": model or settings.model,
+            "api_key_env": settings.api_key_env,
+        }
+        return "openai", options | {"timeout": settings.timeout}
+    return "llama", {"model": choice}
+
+
+def writing_plan(
+    mode: str,
+    llm: str | None,
+    llm_model: str | None,
+    with_show: bool,
+    minutes: float | None,
+    config: Config,
+    doc: Document,
+) -> WritingPlan:
+    spec = llm_spec(llm, llm_model, config) if mode == "summary" else None
+    name = config.show.name or config.podcast.title or meta_value(doc.meta, "newsletter", "series") or ""
+    return WritingPlan(
+        mode=mode,
+        llm=spec,
+        show=with_show and config.show.enabled,
+        show_name=str(name),
+        host=config.show.host or "",
+        minutes=minutes or config.show.minutes,
+    )
+
+
+class Writer:
+    """The script stage's tools for one build: prompts, the show, budgets, and the keys of its work."""
+
+    def __init__(
+        self,
+        doc: Document,
+        lang: str,
+        plan: WritingPlan,
+        templates: Path | None,
+        limits: Limits,
+        llm: Callable[[LLMSpec], LLMEngine],
+        llm_id: Callable[[LLMSpec], str],
+    ) -> None:
+        self.doc, self.lang, self.plan = doc, lang, plan
+        self.prompts = Templates(search_path(templates), limits=limits)
+        self.units = script.script_units(doc)
+        text = " ".join(script.section_text(u.section) for u in self.units if u.section)
+        self.show = show.Show(
+            self.prompts, lang, plan.show_name, plan.host, plan.show, names=show.proper_words(text)
+        )
+        self.llm_id = llm_id(plan.llm) if plan.llm else ""
+        names = show.template_names(lang) + (
+            script.prompt_names(lang, True) + script.prompt_names(lang, False)
+        )
+        self.fingerprint = self.prompts.fingerprint(names if plan.llm else show.template_names(lang))
+        self.length = self._length()
+        factory = (lambda: llm(plan.llm)) if plan.llm else None
+        budgets = self.length.budgets if self.length else None
+        self.scripter = script.Scripter(doc, lang, plan.mode, self.show, factory, self.prompts, budgets)
+
+    def _length(self) -> length.Plan | None:
+        if not self.plan.minutes or self.plan.mode != "summary":
+            return None
+        empty = Section(INTRO_ID, self.doc.title, [], [], "")
+        materials = {u.id: extract.material(u.section or empty, self.lang) for u in self.units}
+        return length.plan(materials, self.lang, self.plan.minutes, self.plan.show)
+
+    def work(self, unit: script.ScriptUnit) -> incremental.Work:
+        budget = self.length.budgets.get(unit.id) if self.length else None
+        return incremental.script_work(
+            self.doc, unit, self.lang, self.plan.mode, self.fingerprint, self.llm_id, budget
+        )
+
+    def frame(self, sections: list[EpisodeSection], fresh: set[int]) -> list[EpisodeSection]:
+        return script.frame(sections, self.show, self.doc.title, fresh)
