@@ -109,6 +109,7 @@ class Project:
         # These tests count the voice's calls, so the speech check's second takes stay out of them
         # (test_qa covers the check; its results are cached per take like the voice).
         overrides.setdefault("qa", False)
+        overrides.setdefault("llm", "bundled")  # the model's work is cached per section too
         options = pipeline.BuildOptions(out=self.out, cache=self.root / "cache", **overrides)
         result = pipeline.build(self.issue, options, engines=counting_engines(self.real, calls))
         return result.report, calls
@@ -268,7 +269,7 @@ def test_a_bad_edit_stops_the_build_with_its_line_and_overwrites_nothing(project
 
 
 def test_status_names_why_each_piece_would_be_redone(project):
-    options = pipeline.BuildOptions(out=project.out, cache=project.root / "cache")
+    options = pipeline.BuildOptions(out=project.out, cache=project.root / "cache", llm="bundled")
     assert all(row.state == "up to date" for row in issue_status(project.issue, options))
     project.edit(project.issue, "Small speech models now run", "Small speech models now happily run")
     (project.out / "episode.mp4").unlink()

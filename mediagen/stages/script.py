@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from mediagen.document import INTRO_ID, Code, Document, Image, Section, Subheading, Table, meta_value
 from mediagen.engines.base import LLMEngine
 from mediagen.episode import Episode, EpisodeSection, Link, Narration, Slide
-from mediagen.errors import MediagenError
+from mediagen.errors import InputError, MediagenError
 from mediagen.front_matter import PEOPLE_KEYS
 from mediagen.templating import Templates
 from mediagen.text import grounding, word_count
@@ -134,8 +134,11 @@ class Scripter:
         title = self.doc.title if intro else section.title
         found = extract.material(section, self.lang)
         lines, shown, flags = self._said_and_shown(unit.id, section, found, title, report)
-        if not lines:
-            lines = [(text, "show") for text in self.show.shown(section.title, self.doc.title, intro)]
+        if not lines:  # nothing to say: the show's line for it (a title it cannot say: the plain one)
+            shown = self.show.shown(section.title, self.doc.title, intro) or self.show.shown("", "", False)
+            if not shown:
+                raise InputError(f"template show/{self.lang}/shown.j2: it makes no line that can be said")
+            lines = [(text, "show") for text in shown]
         slides = (
             [Slide(layout="title", title=title, subtitle=_byline(self.doc) or None)] if intro else []
         ) + shown
