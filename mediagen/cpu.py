@@ -21,3 +21,11 @@ def wait_passively() -> None:
     """Ask the OpenMP runtimes loaded after this call to let waiting threads sleep (unless the user set
     OMP_WAIT_POLICY). Engines call it before they import their native library."""
     os.environ.setdefault("OMP_WAIT_POLICY", WAIT_POLICY)
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1

@@ -15,7 +15,8 @@ from mediagen.files import atomic_write_text
 from mediagen.limits import DEFAULT, Limits, load_yaml, read_text
 from mediagen.text import clean_code, clean_text
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: speakers; schema 1 files (one speaker) still load
+SCHEMAS = (1, 2)
 MARKDOWN_SUFFIXES = (".md", ".markdown")
 Lang = Literal["en", "ja"]
 # Text is cleaned as the Markdown path cleans it (control characters and template tags dropped,
@@ -34,6 +35,7 @@ class Narration(_Strict):
     section), or the show (its opening, transitions and sign-off, from templates)."""
 
     text: Text = Field(min_length=1)
+    speaker: str | None = None  # an id of the episode's `speakers`
     voice: str | None = None
     origin: Literal["author", "llm", "show"] | None = None
 
@@ -43,6 +45,13 @@ class Narration(_Strict):
         if not value:
             raise ValueError("narration text is empty")
         return value
+
+
+class Speaker(_Strict):
+    """One host: the name captions and show notes give, and the voice that speaks their lines."""
+
+    name: Text = Field(min_length=1, max_length=60)
+    voice: str | None = None  # a voice of the episode's language (see mediagen.voices)
 
 
 class Slide(_Strict):
@@ -84,6 +93,7 @@ class Episode(_Strict):
     # How the script was made (summary, verbatim), and by which LLM: report.json says so for `render`.
     mode: str | None = None
     llm: str | None = None
+    speakers: dict[str, Speaker] = Field(default_factory=dict)
     meta: dict[str, Any] = Field(default_factory=dict)
     sections: list[EpisodeSection] = Field(min_length=1)
 
@@ -92,8 +102,8 @@ class Episode(_Strict):
     @field_validator("schema_version")
     @classmethod
     def _known_schema(cls, value: int) -> int:
-        if value != SCHEMA_VERSION:
-            raise ValueError(f"unsupported schema {value}; this mediagen reads schema {SCHEMA_VERSION}")
+        if value not in SCHEMAS:
+            raise ValueError(f"unsupported schema {value}; this mediagen reads schemas 1 and 2")
         return value
 
     @field_validator("sections")
@@ -120,6 +130,9 @@ class Episode(_Strict):
 def dump_episode(episode: Episode, path: Path) -> None:
     """Write episode.yaml atomically, keys in schema order, unicode kept readable."""
     data = episode.model_dump(by_alias=True, exclude_none=True, exclude_defaults=False)
+    data["schema"] = SCHEMA_VERSION
+    if not data["speakers"]:
+        del data["speakers"]
     for section in data["sections"]:
         for key in ("flags", "links"):
             if not section[key]:
@@ -165,8 +178,7 @@ def load_episode(
         raise InputError(f"{name}:{line}: {where}: {message}") from None
     locate = lambda loc: f"{name}:{_line_of(node, loc)}"  # noqa: E731
     check_limits(episode, limits, locate)
-    if voices is not None:
-        check_voices(episode, voices(episode.lang), locate)
+    check_voices(episode, voices(episode.lang) if voices else None, locate)
     return episode
 
 
@@ -186,16 +198,30 @@ def check_limits(episode: Episode, limits: Limits, locate: Callable[[tuple[Any, 
     limits.check(locate(("sections",)), "slides", slides, "slides")
 
 
-def check_voices(episode: Episode, voices: Sequence[str], locate: Callable[[tuple[Any, ...]], str]) -> None:
-    """Every `voice:` of a line must name a voice of the episode's language."""
+def check_voices(
+    episode: Episode, voices: Sequence[str] | None, locate: Callable[[tuple[Any, ...]], str]
+) -> None:
+    """Every `speaker:` must be one of the episode's speakers; every `voice:` (of a line or a speaker)
+    a voice of the episode's language, when `voices` are given."""
+    choices = ", ".join(voices or ()) or "none"
+
+    def check(voice: str | None, loc: tuple[Any, ...]) -> None:
+        if voices is not None and voice is not None and voice not in voices:
+            raise InputError(
+                f"{locate(loc)}: voice '{voice[:60]}' is not a voice for language '{episode.lang}' "
+                f"(choose from: {choices})"
+            )
+
+    for key, speaker in episode.speakers.items():
+        check(speaker.voice, ("speakers", key, "voice"))
     for s, section in enumerate(episode.sections):
         for n, line in enumerate(section.narration):
-            if line.voice is not None and line.voice not in voices:
-                where = locate(("sections", s, "narration", n, "voice"))
-                choices = ", ".join(voices) or "none"
+            check(line.voice, ("sections", s, "narration", n, "voice"))
+            if line.speaker is not None and line.speaker not in episode.speakers:
+                known = ", ".join(episode.speakers) or "none: add a speakers table"
                 raise InputError(
-                    f"{where}: voice '{line.voice[:60]}' is not a voice for language '{episode.lang}' "
-                    f"(choose from: {choices})"
+                    f"{locate(('sections', s, 'narration', n, 'speaker'))}: no speaker '{line.speaker[:40]}' "
+                    f"(speakers: {known})"
                 )
 
 

@@ -28,6 +28,7 @@ from mediagen.files import sha256_file
 from mediagen.media.samples import resample
 from mediagen.stages import publish, qa, script, slides, voice
 from mediagen.templating import Templates
+from mediagen.voices import Casting
 
 STAGE_VERSIONS = {"script": 5, "voice": 2, "qa": 5, "slides": 1, "fonts": 2, "mux": 3, "thumbnail": 1}
 
@@ -131,20 +132,20 @@ def voice_work(line: voice.Line, lang: str, engine: str, take: int = 1) -> Work:
 def voice_lines(
     lines: list[voice.Line],
     lang: str,
-    engine_id: str,
-    engine: Callable[[], TTSEngine],
+    casting: Casting,
     cache: Cache,
     ledger: Ledger,
     on_line: Callable[[], None] | None = None,
     take: int = 1,
 ) -> tuple[list[np.ndarray], int]:
-    """Audio of every line, from the cache where it is there; the engine is loaded only if needed. Lines
-    not in the cache are voiced as many at a time as the engine allows (piper: one per core), and each
-    is kept in the cache as soon as it is done, so a build stopped halfway loses nothing finished."""
+    """Audio of every line, from the cache where it is there; each voice's engine is loaded only if a
+    line of it must be voiced. Lines not in the cache are voiced as many at a time as their engine
+    allows (piper: one per core), and each is kept in the cache as soon as it is done, so a build
+    stopped halfway loses nothing finished. All clips come back at the first one's sample rate."""
     voiced: list[tuple[np.ndarray, int] | None] = []
-    todo: list[tuple[int, voice.Line, Work]] = []
+    todo: dict[str | None, list[tuple[int, voice.Line, Work]]] = {}
     for number, line in enumerate(lines):
-        work = voice_work(line, lang, engine_id, take)
+        work = voice_work(line, lang, casting.identity(line.voice), take)
         ledger.add(work)
         stored = cache.get_file("voice", work.key, ".wav")
         if stored is not None:
@@ -155,20 +156,19 @@ def voice_lines(
         else:
             cache.miss("voice", work.key)
             voiced.append(None)
-            todo.append((number, line, work))
-    if todo:
-        tts = engine()
+            todo.setdefault(line.voice, []).append((number, line, work))
+    for name, items in todo.items():
+        tts = casting.engine(name)
 
-        def speak(item: tuple[int, voice.Line, Work]) -> tuple[int, np.ndarray]:
+        def speak(item: tuple[int, voice.Line, Work], tts: TTSEngine = tts) -> tuple[int, np.ndarray, int]:
             number, line, work = item
             clip = quantize(voice.synthesize_line(tts, line, take))
             cache.put_bytes("voice", work.key, ".wav", wav_bytes(clip, tts.sample_rate))
-            return number, clip
+            return number, clip, tts.sample_rate
 
-        workers = max(1, min(tts.concurrency, len(todo)))
-        with ThreadPoolExecutor(workers) as pool:
-            for number, clip in pool.map(speak, todo):
-                voiced[number] = (clip, tts.sample_rate)
+        with ThreadPoolExecutor(max(1, min(tts.concurrency, len(items)))) as pool:
+            for number, clip, clip_rate in pool.map(speak, items):
+                voiced[number] = (clip, clip_rate)
                 if on_line:
                     on_line()
     rate = voiced[0][1] if voiced and voiced[0] else 0
@@ -184,7 +184,7 @@ def heard_lines(
     clips: list[np.ndarray],
     rate: int,
     lang: str,
-    engine_id: str,
+    casting: Casting,
     take: int,
     asr_id: str,
     asr: Callable[[], ASREngine],
@@ -197,7 +197,7 @@ def heard_lines(
         Work(
             "qa",
             f"{line.section_id}: {line.text[:40]}",
-            {"voice": voice_work(line, lang, engine_id, take).key, "asr": asr_id},
+            {"voice": voice_work(line, lang, casting.identity(line.voice), take).key, "asr": asr_id},
         )
         for line in lines
     ]

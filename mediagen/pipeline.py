@@ -28,7 +28,7 @@ from mediagen.cache import Cache, default_cache_dir, load_manifest, write_manife
 from mediagen.config import Config, load_config
 from mediagen.document import Document
 from mediagen.engines.base import ASREngine, LLMEngine, TTSEngine
-from mediagen.engines.registry import engine_identity, get_engine, registry
+from mediagen.engines.registry import engine_identity, get_engine
 from mediagen.episode import (
     Episode,
     EpisodeSection,
@@ -52,6 +52,7 @@ from mediagen.stages import align, assemble, music, parse, publish, qa, script, 
 from mediagen.templating import Templates, search_path
 from mediagen.text import detect_language
 from mediagen.timeline import SlideSpan, SpokenWord, Voiceover
+from mediagen.voices import Casting, Voice, catalog
 from mediagen.writer import LLMSpec, Writer, writing_plan
 
 SUPPORTED_LANGS = ("en", "ja")
@@ -96,39 +97,6 @@ class BuildOptions:
         return config.limits.model_copy(update={k: v for k, v in given.items() if v is not None})
 
 
-def tts_spec(lang: str, choice: str | None) -> tuple[str, dict[str, str]]:
-    """The voice engine for a language and its options: `--voice` names a Kokoro voice for Japanese
-    (jf_alpha, jm_kumo, …) or a Piper .onnx voice file for English."""
-    name = voice.DEFAULT_TTS[lang]
-    if not choice:
-        return name, {}
-    return name, {"voice": choice} if name == "kokoro" else {"model": choice}
-
-
-def _make_tts(lang: str, choice: str | None) -> TTSEngine:
-    name, options = tts_spec(lang, choice)
-    return get_engine("tts", name, **options)
-
-
-def _tts_identity(lang: str, choice: str | None) -> str:
-    name, options = tts_spec(lang, choice)
-    return engine_identity("tts", name, **options)
-
-
-def _tts_class(lang: str, choice: str | None) -> type[TTSEngine]:
-    """The voice engine's class for a language (what it can say), checked to speak the language."""
-    name, _ = tts_spec(lang, choice)
-    engine = registry().engine_class("tts", name)
-    if lang not in engine.languages:
-        raise InputError(f"the {name} voice does not speak '{lang}'")
-    return engine
-
-
-def _tts_voices(lang: str, choice: str | None) -> tuple[str, ...]:
-    _, options = tts_spec(lang, choice)
-    return _tts_class(lang, choice).voice_names(**options)
-
-
 @dataclass
 class Engines:
     """Where engines come from, and who they are (for cache keys) without loading them.
@@ -137,16 +105,10 @@ class Engines:
     """
 
     llm: Callable[[LLMSpec], LLMEngine] = field(default=lambda spec: get_engine("llm", spec[0], **spec[1]))
-    tts: Callable[[str, str | None], TTSEngine] = field(default=lambda lang, choice: _make_tts(lang, choice))
     llm_id: Callable[[LLMSpec], str] = field(default=lambda spec: engine_identity("llm", spec[0], **spec[1]))
-    tts_id: Callable[[str, str | None], str] = field(default=lambda lang, choice: _tts_identity(lang, choice))
-    # What a voice can say (its scripts) and which voices a line may name, without loading it.
-    tts_class: Callable[[str, str | None], type[TTSEngine]] = field(
-        default=lambda lang, choice: _tts_class(lang, choice)
-    )
-    voices: Callable[[str, str | None], tuple[str, ...]] = field(
-        default=lambda lang, choice: _tts_voices(lang, choice)
-    )
+    # A voice (see mediagen.voices) and its engine's identity (for cache keys, without loading it).
+    tts: Callable[[Voice], TTSEngine] = field(default=lambda v: get_engine("tts", v.engine, **v.kwargs()))
+    tts_id: Callable[[Voice], str] = field(default=lambda v: engine_identity("tts", v.engine, **v.kwargs()))
     # The speech check's recognizer per language (None: no check, as with a fake voice).
     asr: Callable[[str], ASREngine] | None = field(
         default=lambda lang: get_engine("asr", "whisper", lang=lang)
@@ -283,7 +245,7 @@ def render(
     engines = engines or Engines()
     config = load_config()
     limits = options.limits(config)
-    episode = load_episode(episode_path, limits, lambda lang: engines.voices(lang, options.voice))
+    episode = load_episode(episode_path, limits, lambda lang: list(catalog(lang, options.voice)))
     folder = episode.issue_folder(episode_path)
     cache = open_cache(options.cache, folder or episode_path.parent, config)
     run = _Run(progress or SilentProgress(), cache, config, limits)
@@ -381,7 +343,7 @@ def _episode_for(
     doc: Document, lang: str, options: BuildOptions, run: _Run, engines: Engines, out_dir: Path
 ) -> tuple[Episode, bool, bool]:
     """(episode, whether to write episode.yaml, whether it holds the author's edits)."""
-    voices = functools.partial(engines.voices, choice=options.voice)
+    voices = lambda lang: list(catalog(lang, options.voice))  # noqa: E731
     kept = None if options.force else edited_episode(out_dir, run.limits, voices)
     units = script.script_units(doc)
     unknown = set(options.rescript) - {u.id for u in units}
@@ -548,8 +510,8 @@ def _produce(
     edited: bool,
     source_name: str,
 ) -> BuildResult:
-    tts_id = engines.tts_id(episode.lang, options.voice)  # a bad --voice stops the build here
-    scripts = engines.tts_class(episode.lang, options.voice).scripts
+    casting = cast(episode.lang, options, engines)  # a bad --voice stops the build here
+    scripts = casting.scripts
     if not voice.lines_to_voice(episode, scripts=scripts):
         raise InputError(
             f"{source_name}: nothing to narrate (no words in its title or text the voice can say)"
@@ -574,10 +536,8 @@ def _produce(
         )
     with run.stage("voice", total=sum(len(s.narration) for s in episode.sections)):
         lines = voice.lines_to_voice(episode, lexicon, scripts)
-        engine = functools.cache(lambda: engines.tts(episode.lang, options.voice))  # loaded if needed
-
         clips, rate = incremental.voice_lines(
-            lines, episode.lang, tts_id, engine, run.cache, run.ledger, run.progress.advance
+            lines, episode.lang, casting, run.cache, run.ledger, run.progress.advance
         )
         rate = rate or assemble.OUTPUT_SAMPLE_RATE
     heard = None
@@ -588,9 +548,7 @@ def _produce(
     elif lines:
         with run.stage("qa", total=len(lines)):
             respell = functools.partial(voice.spoken_form, lang=episode.lang, lexicon=lexicon)
-            clips, heard = _check_speech(
-                lines, clips, rate, episode.lang, tts_id, engine, engines, run, respell
-            )
+            clips, heard = _check_speech(lines, clips, rate, episode.lang, casting, engines, run, respell)
     with run.stage("align"):
         voiceover = voice.lay_out(episode, lines, clips, rate, heard)
         voiceover = music.add_music(voiceover, run.config.music, _decoder)
@@ -603,8 +561,7 @@ def _produce(
         mux = _assemble(voiceover, deck, spans, release, out_dir, run, burned)
         assemble.write_captions(cues, out_dir)
         atomic_write_bytes(out_dir / "slides.pdf", pages.merge_pdfs(deck.pdfs))
-    default_voice = (engines.voices(episode.lang, options.voice) or (tts_id,))[0]
-    report = _report(episode, voiceover, spans, run, options, tts_id, source_name, lines, default_voice)
+    report = _report(episode, voiceover, spans, run, options, casting, source_name, lines)
     report["loudness"] = mux["loudness"]
     report["episode"] = facts
     atomic_write_text(out_dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
@@ -617,8 +574,7 @@ def _check_speech(
     clips: list[np.ndarray],
     rate: int,
     lang: str,
-    tts_id: str,
-    tts: Callable[[], TTSEngine],
+    casting: Casting,
     engines: Engines,
     run: _Run,
     respell: Callable[[str], str],
@@ -636,7 +592,7 @@ def _check_speech(
     def listen(chosen: list[voice.Line], audio: list[np.ndarray], take: int) -> list[qa.Check]:
         def hear(which: list[int], asr_id: str, asr: Callable[[], ASREngine]) -> list[qa.Heard]:
             return incremental.heard_lines(
-                [chosen[i] for i in which], [audio[i] for i in which], rate, lang, tts_id, take, asr_id,
+                [chosen[i] for i in which], [audio[i] for i in which], rate, lang, casting, take, asr_id,
                 asr, run.cache, run.ledger,
             )  # fmt: skip
 
@@ -666,9 +622,7 @@ def _check_speech(
     bad = [i for i, check in enumerate(checks) if qa.needs_retake(check.score, lang, limit)]
     if bad:
         again = [lines[i] for i in bad]
-        retaken, retake_rate = incremental.voice_lines(
-            again, lang, tts_id, tts, run.cache, run.ledger, take=2
-        )
+        retaken, retake_rate = incremental.voice_lines(again, lang, casting, run.cache, run.ledger, take=2)
         retaken = [resample(c, retake_rate, rate) for c in retaken]
         for i, clip, check in zip(bad, retaken, listen(again, retaken, 2), strict=True):
             if check.score.rate < checks[i].score.rate:
@@ -688,6 +642,11 @@ def _check_speech(
     if second_id:
         run.qa["second_opinion"] = {"asr": second_id, "asked": 0, "heard_better": 0} | second_opinion
     return clips, [c.heard.words for c in checks]
+
+
+def cast(lang: str, options: BuildOptions, engines: Engines) -> Casting:
+    """The episode's voices: `--voice` or the language's default, and every other of its catalog."""
+    return Casting(lang, options.voice, engines.tts, engines.tts_id)
 
 
 def _decoder(path: Path, rate: int) -> np.ndarray:
@@ -808,10 +767,9 @@ def _report(
     spans: list[SlideSpan],
     run: _Run,
     options: BuildOptions,
-    tts_id: str,
+    casting: Casting,
     source_name: str,
     lines: list[voice.Line],
-    default_voice: str,
 ) -> dict[str, Any]:
     flags = {s.id: s.flags for s in episode.sections}
     return {
@@ -847,8 +805,10 @@ def _report(
             for s in voiceover.sentences
         ],
         "engines": {
-            "tts": tts_id,
-            "voices": sorted({line.voice or default_voice for line in lines}),
+            "tts": casting.identity(None),
+            "voices": {
+                name: casting.identity(name) for name in sorted({casting.voice(x.voice).name for x in lines})
+            },
             "llm": episode.llm,
             "asr": run.qa.get("asr"),
         },

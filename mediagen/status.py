@@ -3,7 +3,6 @@ be redone (changed text, changed template, changed engine, missing output), with
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from mediagen.episode import Episode, EpisodeSection
 from mediagen.lexicon import Lexicon, lexicon_for
 from mediagen.stages import slides, voice
 from mediagen.templating import Templates, search_path
+from mediagen.voices import Casting, catalog
 from mediagen.writer import Writer
 
 REASONS = {
@@ -63,14 +63,13 @@ def issue_status(
     recorded = {
         stage: {r["name"]: r for r in records} for stage, records in manifest.get("works", {}).items()
     }
-    voices = functools.partial(engines.voices, choice=options.voice)
+    voices = lambda lang: list(catalog(lang, options.voice))  # noqa: E731
     kept = None if options.force else pipeline.edited_episode(out_dir, run.limits, voices)
     writer = pipeline.make_writer(doc, lang, options, run, engines)
     rows, sections = _script_rows(writer, run.cache, recorded.get("script", {}), kept, options.rescript)
-    tts_id = engines.tts_id(lang, options.voice)
+    casting = pipeline.cast(lang, options, engines)
     lexicon = lexicon_for(doc.folder, run.config.lexicon.file, run.config.lexicon.starter, run.limits)
-    scripts = engines.tts_class(lang, options.voice).scripts
-    rows += _voice_rows(sections, lang, tts_id, lexicon, scripts, run.cache, recorded.get("voice", {}))
+    rows += _voice_rows(sections, lang, casting, lexicon, run.cache, recorded.get("voice", {}))
     rows += _slide_rows(sections, doc.folder, lang, options, run.cache, recorded.get("slides", {}))
     rows.append(_output_row(rows, out_dir, manifest))
     return rows
@@ -109,9 +108,8 @@ def _script_rows(
 def _voice_rows(
     sections: list[EpisodeSection | str],
     lang: str,
-    tts_id: str,
+    casting: Casting,
     lexicon: Lexicon,
-    scripts: frozenset[str],
     cache: Cache,
     recorded: dict[str, dict],
 ) -> list[Row]:
@@ -122,8 +120,8 @@ def _voice_rows(
             continue
         episode = Episode(title="", lang=lang, sections=[section])
         works = [
-            incremental.voice_work(line, lang, tts_id)
-            for line in voice.lines_to_voice(episode, lexicon, scripts)
+            incremental.voice_work(line, lang, casting.identity(line.voice))
+            for line in voice.lines_to_voice(episode, lexicon, casting.scripts)
         ]
         by_position = [r for name, r in recorded.items() if name.startswith(f"{section.id}: ")]
         reasons = [

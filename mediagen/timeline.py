@@ -25,6 +25,7 @@ class VoicedSentence:
     start: float
     end: float
     words: tuple[SpokenWord, ...] = ()  # heard by the QA check, in episode time (empty without it)
+    speaker: str | None = None  # who says it (a dialogue's host), for captions
 
 
 @dataclass(frozen=True)

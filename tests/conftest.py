@@ -41,9 +41,9 @@ def fake_engines() -> tuple[pipeline.Engines, FakeLLM, FakeTTS]:
     llm, tts = FakeLLM(), FakeTTS()
     engines = pipeline.Engines(
         llm=lambda model: llm,
-        tts=lambda lang, voice: tts,
+        tts=lambda voice: tts,
         llm_id=lambda model: llm.model_id,
-        tts_id=lambda lang, voice: tts.model_id,
+        tts_id=lambda voice: tts.model_id,
         asr=None,  # a tone cannot be checked by listening
     )
     return engines, llm, tts

@@ -25,6 +25,7 @@ from mediagen.errors import InputError
 from mediagen.incremental import voice_work
 from mediagen.stages.voice import lines_to_voice
 from mediagen.status import issue_status
+from mediagen.voices import Voice
 
 from .conftest import SAMPLES, corpus_file
 from .media_checks import assert_valid_episode
@@ -77,7 +78,8 @@ def real_engines() -> dict[str, object]:
 
 
 def counting_engines(real: dict, calls: Calls) -> pipeline.Engines:
-    def tts(lang: str, choice: str | None) -> TTSEngine:
+    def tts(voice: Voice) -> TTSEngine:
+        choice = voice.kwargs().get("model")
         calls.voices.append(choice)
         if choice not in real["tts"]:
             real["tts"][choice] = get_engine("tts", "piper", model=choice)
@@ -87,7 +89,7 @@ def counting_engines(real: dict, calls: Calls) -> pipeline.Engines:
         llm=lambda model: CountingLLM(real["llm"], calls),
         tts=tts,
         llm_id=lambda spec: engine_identity("llm", spec[0], **spec[1]),
-        tts_id=lambda lang, choice: pipeline._tts_identity(lang, choice),
+        tts_id=lambda voice: engine_identity("tts", voice.engine, **voice.kwargs()),
     )
 
 

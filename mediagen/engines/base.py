@@ -61,10 +61,15 @@ class TTSEngine(Engine):
     concurrency: int = 1  # how many `synthesize` calls may run at once (threads sharing this engine)
 
     @classmethod
-    def voice_names(cls, **options: Any) -> tuple[str, ...]:
-        """The names a narration line's `voice:` may take with these options (no model is loaded),
-        the one a line without `voice:` gets first; none unless the engine says."""
-        return ()
+    def voices(cls, lang: str, **options: Any) -> dict[str, dict[str, Any]]:
+        """The voices this engine offers for a language: name -> the options that make it (no model is
+        loaded); none unless the engine says."""
+        return {}
+
+    @classmethod
+    def speaks(cls, **options: Any) -> frozenset[str]:
+        """The scripts (see text.letter_script) it can say with these options."""
+        return cls.scripts
 
     @abstractmethod
     def synthesize(self, text: str, voice: str | None = None, take: int = 1) -> np.ndarray:

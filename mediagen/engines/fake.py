@@ -57,8 +57,8 @@ class FakeTTS(TTSEngine):
         return f"fake-tts:{sample_rate}:{seconds_per_char}"
 
     @classmethod
-    def voice_names(cls, **_: object) -> tuple[str, ...]:
-        return ("fake",)
+    def voices(cls, lang: str, **_: object) -> dict[str, dict[str, object]]:
+        return {"fake": {}}
 
     def synthesize(self, text: str, voice: str | None = None, take: int = 1) -> np.ndarray:
         self.spoken.append(text)

@@ -12,6 +12,8 @@ from mediagen.engines.base import TTSEngine
 from mediagen.errors import InputError
 from mediagen.models import file_digest
 
+# espeak-ng keeps global state: one phonemizer call at a time in this process, for piper and Kokoro.
+ESPEAK_LOCK = threading.Lock()
 SENTENCE_GAP_S = 0.12
 # The voice clips an utterance's first sound ("Benefits." alone was heard "Many fits" in 15 of 20 takes by
 # tiny.en); a word boundary before it gives the first consonant more of its length (6 of 20).
@@ -59,7 +61,7 @@ class PiperEngine(TTSEngine):
             espeak_data_dir=loaded.espeak_data_dir,
             download_dir=loaded.download_dir,
         )
-        self._phonemizing = threading.Lock()  # espeak-ng keeps global state
+        self._phonemizing = ESPEAK_LOCK  # espeak-ng keeps global state (Kokoro's English uses it too)
         # Per-sentence peak normalization would make loudness jump between sentences; keep the raw level.
         self._config = SynthesisConfig(normalize_audio=False)
         # A second take: a little slower, with less of the variation that sometimes slurs a word.
@@ -74,9 +76,14 @@ class PiperEngine(TTSEngine):
         return f"piper:{model_path.name}:{file_digest(model_path)[:16]}"
 
     @classmethod
-    def voice_names(cls, model: str | None = None, **_: object) -> tuple[str, ...]:
-        """One voice: the bundled `joe`, or the voice file's name."""
-        return (Path(model).name.removesuffix(".onnx") if model else BUNDLED_VOICE,)
+    def voices(cls, lang: str, model: str | None = None, **_: object) -> dict[str, dict[str, object]]:
+        """The bundled `joe`, and the voice file given with --voice (named after the file)."""
+        if lang not in cls.languages:
+            return {}
+        found: dict[str, dict[str, object]] = {BUNDLED_VOICE: {}}
+        if model:
+            found[Path(model).name.removesuffix(".onnx")] = {"model": model}
+        return found
 
     def synthesize(self, text: str, voice: str | None = None, take: int = 1) -> np.ndarray:
         gap = np.zeros(int(SENTENCE_GAP_S * self.sample_rate), np.float32)

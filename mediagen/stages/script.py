@@ -135,10 +135,10 @@ class Scripter:
         found = extract.material(section, self.lang)
         lines, shown, flags = self._said_and_shown(unit.id, section, found, title, report)
         if not lines:  # nothing to say: the show's line for it (a title it cannot say: the plain one)
-            shown = self.show.shown(section.title, self.doc.title, intro) or self.show.shown("", "", False)
-            if not shown:
+            plain = self.show.shown(section.title, self.doc.title, intro) or self.show.shown("", "", False)
+            if not plain:
                 raise InputError(f"template show/{self.lang}/shown.j2: it makes no line that can be said")
-            lines = [(text, "show") for text in shown]
+            lines = [(text, "show") for text in plain]
         slides = (
             [Slide(layout="title", title=title, subtitle=_byline(self.doc) or None)] if intro else []
         ) + shown

@@ -19,17 +19,17 @@ LEAD_IN_S = 0.25
 SENTENCE_PAUSE_S = 0.30
 SECTION_PAUSE_S = 0.90
 TAIL_S = 0.60
-DEFAULT_TTS = {"en": "piper", "ja": "kokoro"}
 
 
 @dataclass(frozen=True)
 class Line:
-    """One narration line as the voice will get it."""
+    """One narration line as the voice will get it, and who says it."""
 
     section_id: str
     text: str
     spoken: str
-    voice: str | None
+    voice: str | None  # the voice's name (see mediagen.voices); None: the episode's default
+    speaker: str | None = None  # the speaker's name, for captions
 
 
 @dataclass(frozen=True)
@@ -49,32 +49,35 @@ def lines_to_voice(
     Lines with nothing to say are left out, and so are lines mostly in a script the voice does not
     cover (`scripts`; see `left_out`)."""
     lines = []
-    for section_id, piece, voice in _pieces(episode):
+    for section_id, piece, voice, speaker in _pieces(episode):
         said = speakable(piece, scripts)
         spoken = spoken_form(said, episode.lang, lexicon) if said is not None else ""
         if any(ch.isalnum() for ch in spoken):  # nothing to say in "🚀." or "—"
-            lines.append(Line(section_id, piece, spoken, voice))
+            lines.append(Line(section_id, piece, spoken, voice, speaker))
     return lines
 
 
 def left_out(episode: Episode, scripts: frozenset[str]) -> list[LeftOut]:
     """The lines (or pieces of lines) `lines_to_voice` leaves out because the voice cannot say them."""
     found = []
-    for section_id, piece, _ in _pieces(episode):
+    for section_id, piece, _, _ in _pieces(episode):
         if speakable(piece, scripts) is None:
             foreign = sorted({letter_script(ch) for ch in piece if ch.isalpha()} - scripts)
             found.append(LeftOut(section_id, piece, tuple(foreign)))
     return found
 
 
-def _pieces(episode: Episode) -> list[tuple[str, str, str | None]]:
-    """(section id, text, voice) of every piece of every narration line."""
-    return [
-        (section.id, piece, line.voice)
-        for section in episode.sections
-        for line in section.narration
-        for piece in breath_pieces(line.text, episode.lang)
-    ]
+def _pieces(episode: Episode) -> list[tuple[str, str, str | None, str | None]]:
+    """(section id, text, voice, speaker's name) of every piece of every narration line: the line's own
+    voice, else its speaker's."""
+    pieces = []
+    for section in episode.sections:
+        for line in section.narration:
+            speaker = episode.speakers.get(line.speaker) if line.speaker else None
+            voice = line.voice or (speaker.voice if speaker else None)
+            name = speaker.name if speaker else None
+            pieces += [(section.id, piece, voice, name) for piece in breath_pieces(line.text, episode.lang)]
+    return pieces
 
 
 def breath_pieces(text: str, lang: str) -> list[str]:
@@ -136,7 +139,9 @@ def lay_out(
             start, cursor = cursor, cursor + len(clip)
             at = start / rate
             timed = tuple(SpokenWord(w.text, at + w.start, at + w.end) for w in words)
-            sentences.append(VoicedSentence(section.id, line.text, line.spoken, at, cursor / rate, timed))
+            sentences.append(
+                VoicedSentence(section.id, line.text, line.spoken, at, cursor / rate, timed, line.speaker)
+            )
             pieces += [clip, _silence(SENTENCE_PAUSE_S, rate)]
             cursor += len(pieces[-1])
     pieces.append(_silence(TAIL_S - SENTENCE_PAUSE_S, rate))
