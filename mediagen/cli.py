@@ -16,7 +16,7 @@ from mediagen import __version__
 from mediagen.errors import EXIT_BAD_INPUT, MediagenError
 
 LANGS = ("auto", "en", "ja")
-MODES = ("summary", "verbatim")
+MODES = ("summary", "verbatim", "dialogue")
 ASPECTS = ("16:9", "9:16", "1:1")
 
 
@@ -43,10 +43,10 @@ _lang_option = click.option(
 _mode_option = click.option(
     "--mode",
     type=click.Choice(MODES),
-    default="summary",
-    show_default=True,
-    help="summary: each section in a few sentences and slide bullets (the author's key sentences, or a "
-    "model's, each checked against the text); verbatim: narrate all of the author's own prose.",
+    default=None,
+    help="summary (the default, or [show] mode): each section in a few sentences and slide bullets (the "
+    "author's key sentences, or a model's, each checked against the text); verbatim: narrate all of the "
+    "author's own prose; dialogue: two hosts talk each section through.",
 )
 _llm_options = [
     click.option(

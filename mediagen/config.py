@@ -48,16 +48,26 @@ are reported together as `Config value 'x': …`. Paths in the file are relative
 
     [show]                             # the show around the content
     enabled = true                     # opening, transitions, sign-off (`--no-show` for one build)
+    mode = "dialogue"                  # the default --mode: summary, verbatim or dialogue
     name = "Field Notes"               # default: [podcast] title, else the issue's newsletter
-    host = "Mika"
+    host = "Mika"                      # the host of a summary or verbatim episode
     minutes = 10                       # a length to keep (`--minutes`)
+
+    [[show.hosts]]                     # a dialogue's two hosts: a name and a voice per language
+    name = "Mika"
+    en = "jf_alpha"
+    ja = "jf_alpha"
+    [[show.hosts]]
+    name = "Ken"
+    en = "joe"
+    ja = "jm_kumo"
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
@@ -144,11 +154,25 @@ class LLMSettings(_Table):
     timeout: float = Field(300.0, gt=0, le=3600)
 
 
+class HostSettings(_Table):
+    """One host of a dialogue: a name, and the voice for each language (see mediagen.voices)."""
+
+    name: str = Field(min_length=1, max_length=40)
+    en: str | None = None
+    ja: str | None = None
+
+
 class ShowSettings(_Table):
     enabled: bool = True  # the opening, transitions and sign-off (`--no-show` for one build)
+    mode: Literal["summary", "verbatim", "dialogue"] | None = None  # the default --mode
     name: str | None = None  # default: [podcast] title, else the issue's newsletter
     host: str | None = None
+    hosts: list[HostSettings] = Field(default_factory=list, max_length=2)  # a dialogue's two hosts
     minutes: float | None = Field(None, gt=0, le=600)  # a length to keep (`--minutes`)
+
+
+class SlidesSettings(_Table):
+    speaker_tag: bool = True  # in a dialogue, a name tag of who speaks on the slide
 
 
 class Config(_Table):
@@ -161,6 +185,7 @@ class Config(_Table):
     limits: Limits = Field(default_factory=Limits)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     show: ShowSettings = Field(default_factory=ShowSettings)
+    slides: SlidesSettings = Field(default_factory=SlidesSettings)
     source: Path | None = Field(None, exclude=True)
 
     @field_validator("cache", mode="plain")

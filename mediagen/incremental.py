@@ -83,7 +83,7 @@ def script_work(
     """A section's script: its text, the language and mode, the prompt and show templates, the model
     (none: the author's key sentences) and, for a length to keep, its budget of words."""
     parts = {"text": digest(repr(sorted(script.unit_inputs(doc, unit).items()))), "lang": lang, "mode": mode}
-    parts |= {"template": templates, "engine": llm if mode == "summary" else ""}
+    parts |= {"template": templates, "engine": llm if mode in ("summary", "dialogue") else ""}
     if budget is not None:
         parts["budget"] = f"{budget:.1f}"
     return Work("script", unit.id, parts)

@@ -53,7 +53,7 @@ from mediagen.templating import Templates, search_path
 from mediagen.text import detect_language
 from mediagen.timeline import SlideSpan, SpokenWord, Voiceover
 from mediagen.voices import Casting, Voice, catalog
-from mediagen.writer import LLMSpec, Writer, writing_plan
+from mediagen.writer import WRITTEN_MODES, LLMSpec, Writer, speakers, writing_plan
 
 SUPPORTED_LANGS = ("en", "ja")
 MEDIA_NAMES = ("episode.mp3", "episode.mp4")
@@ -74,7 +74,7 @@ CHAPTER_WRITERS = chapter_writers.WRITERS
 class BuildOptions:
     out: Path | None = None
     lang: str = "auto"
-    mode: str = "summary"
+    mode: str | None = None  # summary, verbatim or dialogue; None: as [show] mode says, else summary
     llm: str | None = None  # none, bundled, a GGUF file or a server's URL; None: as [llm] says, else none
     llm_model: str | None = None  # the server's model
     minutes: float | None = None  # a length to keep (None: as [show] says, else a summary's own)
@@ -140,6 +140,7 @@ class _Run:
         self.cache = cache
         self.config = config
         self.limits = limits
+        self.mode = "summary"  # as settled by open_issue
         self.ledger = incremental.Ledger()
         self.stages: dict[str, float] = {}
         self.warnings: list[str] = []
@@ -288,7 +289,8 @@ def open_issue(issue: Path, options: BuildOptions, progress: Progress | None) ->
     for warning in doc.warnings:
         run.warn(warning)
     lang = resolve_language(options.lang, doc)
-    minutes = expected_minutes(doc, lang, options.mode)
+    run.mode = options.mode or config.show.mode or "summary"
+    minutes = expected_minutes(doc, lang, run.mode)
     if minutes > LONG_EPISODE_MINUTES:
         message = (
             f"{issue.name} is long: about {minutes:.0f} minutes of audio expected, which takes about "
@@ -307,7 +309,7 @@ BUILD_MINUTES_PER_AUDIO_MINUTE = {"en": 0.8, "ja": 1.2}
 def expected_minutes(doc: Document, lang: str, mode: str) -> float:
     """A rough length of the episode before anything is voiced: all the prose in verbatim mode (150
     words or 400 characters a minute), a short summary per section otherwise."""
-    if mode == "summary":
+    if mode in WRITTEN_MODES:
         return (len(doc.sections) * 25 + 10) / 60
     text = " ".join(getattr(b, "text", "") for s in doc.sections for b in s.blocks)
     return len(text) / 400 if lang == "ja" else len(text.split()) / 150
@@ -354,10 +356,11 @@ def _episode_for(
     todo = [u for u in units if u.id not in kept_ids or u.id in options.rescript]
     writer = make_writer(doc, lang, options, run, engines)
     generated = _script_units(writer, run, todo)
-    made = {"mode": options.mode, "llm": run.script["llm"]} if generated else {}
+    made = {"mode": run.mode, "llm": run.script["llm"]} if generated else {}
     if kept is None:
         sections = writer.frame([generated[u.id] for u in units], set(range(len(units))))
-        episode = Episode(title=doc.title, lang=lang, meta=doc.meta, sections=sections, **made)
+        cast = speakers(writer.plan)
+        episode = Episode(title=doc.title, lang=lang, meta=doc.meta, speakers=cast, sections=sections, **made)
         episode = set_source(episode, doc.path, out_dir / "episode.yaml")
         edited = False
     else:
@@ -408,7 +411,7 @@ def _script_units(writer: Writer, run: _Run, units: list[script.ScriptUnit]) -> 
 
 def make_writer(doc: Document, lang: str, options: BuildOptions, run: _Run, engines: Engines) -> Writer:
     plan = writing_plan(
-        options.mode, options.llm, options.llm_model, options.show, options.minutes, run.config, doc
+        run.mode, options.llm, options.llm_model, options.show, options.minutes, run.config, doc, lang
     )
     return Writer(doc, lang, plan, options.templates, run.limits, engines.llm, engines.llm_id)
 
@@ -557,7 +560,10 @@ def _produce(
     with run.stage("publish"):
         release, facts = _publish(episode, voiceover, out_dir, templates, run)
     with run.stage("assemble"):
-        burned = burn.stretches(spans, cues) if options.burn_captions else None
+        names = [s.name for s in episode.speakers.values()]
+        tags = names if len(names) > 1 and run.config.slides.speaker_tag else None
+        drawn = options.burn_captions or tags
+        burned = burn.stretches(spans, cues, options.burn_captions, tags) if drawn else None
         mux = _assemble(voiceover, deck, spans, release, out_dir, run, burned)
         assemble.write_captions(cues, out_dir)
         atomic_write_bytes(out_dir / "slides.pdf", pages.merge_pdfs(deck.pdfs))
@@ -742,7 +748,7 @@ def _captioned_pictures(
         if name not in pictures:
             pictures[name] = len(made)
             made.append(scratch / name)
-            burn.draw(frames[stretch.slide], stretch.lines, made[-1], font)
+            burn.draw(frames[stretch.slide], stretch, made[-1], font)
         spans.append(SlideSpan(pictures[name], stretch.start, stretch.end))
     return made, spans
 
@@ -799,6 +805,7 @@ def _report(
                 "section": s.section_id,
                 "text": s.text,
                 "spoken": s.spoken,
+                "speaker": s.speaker,
                 "start_s": round(s.start, 3),
                 "end_s": round(s.end, 3),
             }

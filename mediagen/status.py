@@ -9,12 +9,12 @@ from pathlib import Path
 
 from mediagen import incremental, pipeline
 from mediagen.cache import Cache, load_manifest
-from mediagen.episode import Episode, EpisodeSection
+from mediagen.episode import Episode, EpisodeSection, Speaker
 from mediagen.lexicon import Lexicon, lexicon_for
 from mediagen.stages import slides, voice
 from mediagen.templating import Templates, search_path
 from mediagen.voices import Casting, catalog
-from mediagen.writer import Writer
+from mediagen.writer import Writer, speakers
 
 REASONS = {
     "text": "changed text",
@@ -69,7 +69,8 @@ def issue_status(
     rows, sections = _script_rows(writer, run.cache, recorded.get("script", {}), kept, options.rescript)
     casting = pipeline.cast(lang, options, engines)
     lexicon = lexicon_for(doc.folder, run.config.lexicon.file, run.config.lexicon.starter, run.limits)
-    rows += _voice_rows(sections, lang, casting, lexicon, run.cache, recorded.get("voice", {}))
+    cast = kept.speakers if kept else speakers(writer.plan)
+    rows += _voice_rows(sections, lang, casting, cast, lexicon, run.cache, recorded.get("voice", {}))
     rows += _slide_rows(sections, doc.folder, lang, options, run.cache, recorded.get("slides", {}))
     rows.append(_output_row(rows, out_dir, manifest))
     return rows
@@ -109,6 +110,7 @@ def _voice_rows(
     sections: list[EpisodeSection | str],
     lang: str,
     casting: Casting,
+    cast: dict[str, Speaker],
     lexicon: Lexicon,
     cache: Cache,
     recorded: dict[str, dict],
@@ -118,7 +120,7 @@ def _voice_rows(
         if isinstance(section, str):
             rows.append(Row("voice", section, "redo", "after the section is written again"))
             continue
-        episode = Episode(title="", lang=lang, sections=[section])
+        episode = Episode(title="", lang=lang, speakers=cast, sections=[section])
         works = [
             incremental.voice_work(line, lang, casting.identity(line.voice))
             for line in voice.lines_to_voice(episode, lexicon, casting.scripts)

@@ -7,6 +7,7 @@ templates, per-section budgets) and names each section's piece of work for the c
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,14 +17,30 @@ from mediagen import incremental
 from mediagen.config import Config
 from mediagen.document import INTRO_ID, Document, Section, meta_value
 from mediagen.engines.base import LLMEngine
-from mediagen.episode import EpisodeSection
+from mediagen.episode import EpisodeSection, Speaker
 from mediagen.limits import Limits
 from mediagen.stages import script
 from mediagen.templating import Templates, search_path
 from mediagen.writing import extract, length, show
 
 NO_MODEL = "none"
+WRITTEN_MODES = ("summary", "dialogue")  # the modes whose script a writer composes (verbatim: the prose)
 LLMSpec = tuple[str, dict[str, Any]]  # engine name and options
+
+
+@dataclass(frozen=True)
+class Host:
+    id: str  # the speaker's key in episode.yaml
+    name: str
+    voice: str  # a voice of the episode's language (see mediagen.voices)
+
+
+# A dialogue's hosts by default: one female and one male voice, clearly apart (median pitch 264 Hz and
+# 92 Hz in English, see the README), with names for each language.
+DEFAULT_HOSTS = {
+    "en": (Host("mika", "Mika", "jf_alpha"), Host("ken", "Ken", "joe")),
+    "ja": (Host("mika", "ミカ", "jf_alpha"), Host("ken", "ケン", "jm_kumo")),
+}
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,7 @@ class WritingPlan:
     show_name: str
     host: str
     minutes: float | None
+    hosts: tuple[Host, Host] | None = None  # a dialogue's
 
 
 def llm_spec(choice: str | None, model: str | None, config: Config) -> LLMSpec | None:
@@ -60,8 +78,9 @@ def writing_plan(
     minutes: float | None,
     config: Config,
     doc: Document,
+    lang: str,
 ) -> WritingPlan:
-    spec = llm_spec(llm, llm_model, config) if mode == "summary" else None
+    spec = llm_spec(llm, llm_model, config) if mode in WRITTEN_MODES else None
     name = config.show.name or config.podcast.title or meta_value(doc.meta, "newsletter", "series") or ""
     return WritingPlan(
         mode=mode,
@@ -70,7 +89,24 @@ def writing_plan(
         show_name=str(name),
         host=config.show.host or "",
         minutes=minutes or config.show.minutes,
+        hosts=dialogue_hosts(config, lang) if mode == "dialogue" else None,
     )
+
+
+def dialogue_hosts(config: Config, lang: str) -> tuple[Host, Host]:
+    """The two hosts of [show] hosts in mediagen.toml, each filled in from the defaults."""
+    hosts = list(DEFAULT_HOSTS[lang])
+    for n, given in enumerate(config.show.hosts):
+        voice = getattr(given, lang) or hosts[n].voice
+        key = re.sub(r"[^a-z0-9]+", "-", given.name.lower()).strip("-") or f"host-{n + 1}"
+        hosts[n] = Host(key, given.name, voice)
+    if hosts[0].id == hosts[1].id:
+        hosts[1] = Host(f"{hosts[1].id}-2", hosts[1].name, hosts[1].voice)
+    return hosts[0], hosts[1]
+
+
+def speakers(plan: WritingPlan) -> dict[str, Speaker]:
+    return {host.id: Speaker(name=host.name, voice=host.voice) for host in plan.hosts or ()}
 
 
 class Writer:
@@ -90,8 +126,15 @@ class Writer:
         self.prompts = Templates(search_path(templates), limits=limits)
         self.units = script.script_units(doc)
         text = " ".join(script.section_text(u.section) for u in self.units if u.section)
+        hosts = (plan.hosts[0].name, plan.hosts[1].name) if plan.hosts else None
         self.show = show.Show(
-            self.prompts, lang, plan.show_name, plan.host, plan.show, names=show.proper_words(text)
+            self.prompts,
+            lang,
+            plan.show_name,
+            plan.host,
+            plan.show,
+            names=show.proper_words(text),
+            hosts=hosts,
         )
         self.llm_id = llm_id(plan.llm) if plan.llm else ""
         names = show.template_names(lang) + (
@@ -104,7 +147,7 @@ class Writer:
         self.scripter = script.Scripter(doc, lang, plan.mode, self.show, factory, self.prompts, budgets)
 
     def _length(self) -> length.Plan | None:
-        if not self.plan.minutes or self.plan.mode != "summary":
+        if not self.plan.minutes or self.plan.mode not in WRITTEN_MODES:
             return None
         empty = Section(INTRO_ID, self.doc.title, [], [], "")
         materials = {u.id: extract.material(u.section or empty, self.lang) for u in self.units}
@@ -117,4 +160,5 @@ class Writer:
         )
 
     def frame(self, sections: list[EpisodeSection], fresh: set[int]) -> list[EpisodeSection]:
-        return script.frame(sections, self.show, self.doc.title, fresh)
+        hosts = (self.plan.hosts[0].id, self.plan.hosts[1].id) if self.plan.hosts else None
+        return script.frame(sections, self.show, self.doc.title, fresh, hosts)

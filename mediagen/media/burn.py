@@ -1,5 +1,6 @@
-"""Captions drawn onto the slide pictures (`--burn-captions`). The video still holds only distinct
-pictures: one per stretch of time in which the same slide and the same cue (or none) are shown."""
+"""What is drawn onto the slide pictures: the captions (`--burn-captions`) and, in a dialogue, a name
+tag of who is speaking. The video still holds only distinct pictures: one per stretch of time in
+which the same slide, the same cue (or none) and the same speaker are shown."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
-from mediagen.media.captions import Cue
+from mediagen.media.captions import Cue, labelled
 from mediagen.timeline import SlideSpan
+
+# One colour per speaker (the first host's, the second's), for the name tag and the caption's name.
+SPEAKER_COLOURS = ((224, 165, 38), (86, 180, 233))
 
 
 @dataclass(frozen=True)
@@ -19,18 +23,26 @@ class Stretch:
     lines: tuple[str, ...]  # the caption shown, () for none
     start: float
     end: float
+    speaker: str | None = None  # whose name tag is shown, if any
+    colour: int = 0  # the speaker's place in SPEAKER_COLOURS
 
     def name(self, frame: Path) -> str:
         """A picture name that changes with what the picture shows."""
-        digest = hashlib.sha256(repr((frame.name, self.lines)).encode("utf-8")).hexdigest()[:16]
-        return f"captioned-{digest}.png"
+        shown = (frame.name, self.lines, self.speaker, self.colour)
+        return f"captioned-{hashlib.sha256(repr(shown).encode('utf-8')).hexdigest()[:16]}.png"
 
 
-def stretches(spans: list[SlideSpan], cues: list[Cue]) -> list[Stretch]:
-    """Cut the slide spans wherever a cue starts or ends; neighbours showing the same thing are merged."""
+def stretches(
+    spans: list[SlideSpan], cues: list[Cue], captions: bool = True, speakers: list[str] | None = None
+) -> list[Stretch]:
+    """Cut the slide spans wherever a cue starts or ends; neighbours showing the same thing are merged.
+    With `captions`, each stretch shows its cue (the speaker's name leading it where the speaker
+    changes); with `speakers` (a dialogue's, in order), a name tag of who speaks, kept through pauses."""
     edges = sorted({t for s in spans for t in (s.start, s.end)} | {t for c in cues for t in (c.start, c.end)})
+    shown_lines = labelled(cues)
     out: list[Stretch] = []
     slide_at, cue_at = 0, 0
+    speaker: str | None = None
     for start, end in pairwise(edges):
         if end - start < 1e-3:
             continue
@@ -39,29 +51,36 @@ def stretches(spans: list[SlideSpan], cues: list[Cue]) -> list[Stretch]:
             slide_at += 1
         while cue_at < len(cues) and cues[cue_at].end <= middle:
             cue_at += 1
-        cue = cues[cue_at] if cue_at < len(cues) and cues[cue_at].start <= middle else None
-        shown = Stretch(spans[slide_at].index, cue.lines if cue else (), start, end)
-        if out and (out[-1].slide, out[-1].lines) == (shown.slide, shown.lines):
-            out[-1] = Stretch(shown.slide, shown.lines, out[-1].start, end)
+        on = cue_at < len(cues) and cues[cue_at].start <= middle
+        lines = shown_lines[cue_at] if on and captions else ()
+        if speakers and on:
+            speaker = cues[cue_at].speaker or speaker
+        tag = speaker if speakers else None
+        colour = speakers.index(tag) % len(SPEAKER_COLOURS) if speakers and tag in speakers else 0
+        stretch = Stretch(spans[slide_at].index, lines, start, end, tag, colour)
+        last = out[-1] if out else None
+        if last and (last.slide, last.lines, last.speaker) == (stretch.slide, stretch.lines, stretch.speaker):
+            out[-1] = Stretch(last.slide, last.lines, last.start, end, last.speaker, last.colour)
         else:
-            out.append(shown)
+            out.append(stretch)
     return out
 
 
-def draw(frame: Path, lines: tuple[str, ...], target: Path, font_file: Path) -> None:
-    """The slide picture with the caption in a dark box near its bottom edge."""
+def draw(frame: Path, stretch: Stretch, target: Path, font_file: Path) -> None:
+    """The slide picture with the caption in a dark box near its bottom edge, and the speaker's name
+    tag in their colour at its top left."""
     from PIL import Image, ImageDraw
 
     with Image.open(frame) as opened:
         picture = opened.convert("RGB")
-    if lines:
-        width, height = picture.size
-        font = _font(str(font_file), max(18, min(width, height) // 22))
-        canvas = ImageDraw.Draw(picture, "RGBA")
+    width, height = picture.size
+    font = _font(str(font_file), max(18, min(width, height) // 22))
+    canvas = ImageDraw.Draw(picture, "RGBA")
+    pad = font.size // 2
+    if stretch.lines:
         spacing = font.size // 3
-        text = "\n".join(lines)
+        text = "\n".join(stretch.lines)
         left, top, right, bottom = canvas.multiline_textbbox((0, 0), text, font=font, spacing=spacing)
-        pad = font.size // 2
         x = (width - (right - left)) / 2
         y = height - (bottom - top) - pad * 3
         canvas.rounded_rectangle(
@@ -72,6 +91,12 @@ def draw(frame: Path, lines: tuple[str, ...], target: Path, font_file: Path) -> 
         canvas.multiline_text(
             (x - left, y - top), text, font=font, fill=(255, 255, 255), spacing=spacing, align="center"
         )
+    if stretch.speaker:
+        left, top, right, bottom = canvas.textbbox((0, 0), stretch.speaker, font=font)
+        x, y = pad * 2, pad * 2
+        box = (x - pad, y - pad // 2, x + (right - left) + pad, y + (bottom - top) + pad // 2)
+        canvas.rounded_rectangle(box, radius=pad, fill=(*SPEAKER_COLOURS[stretch.colour], 235))
+        canvas.text((x - left, y - top), stretch.speaker, font=font, fill=(20, 20, 20))
     picture.save(target)
 
 

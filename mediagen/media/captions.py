@@ -39,13 +39,35 @@ class Cue:
     start: float
     end: float
     lines: tuple[str, ...]
+    speaker: str | None = None  # who says it, in a dialogue
 
 
-def sentence_cues(text: str, start: float, end: float, lang: str) -> list[Cue]:
-    """Cues of at most two short lines for one sentence; time is shared by visible characters (used
-    when no word times are known: see `timed_cues`)."""
-    width = MAX_LINE_CHARS[lang]
-    chunks = [chunk for chunk, _, _ in cue_chunks(text, lang)]
+def speaker_width(lang: str, names: list[str]) -> int:
+    """A line's width when a speaker's name may lead it ("Mika: …" in SRT and burned captions)."""
+    return MAX_LINE_CHARS[lang] - max((len(label(name)) for name in names), default=0)
+
+
+def label(name: str) -> str:
+    return f"{name}: "
+
+
+def labelled(cues: list[Cue]) -> list[tuple[str, ...]]:
+    """Each cue's lines, the first led by the speaker's name where the speaker changes."""
+    shown, previous = [], None
+    for cue in cues:
+        lines = cue.lines
+        if cue.speaker and cue.speaker != previous:
+            lines = (label(cue.speaker) + lines[0], *lines[1:])
+        shown.append(lines)
+        previous = cue.speaker or previous
+    return shown
+
+
+def sentence_cues(text: str, start: float, end: float, lang: str, width: int | None = None) -> list[Cue]:
+    """Cues of at most two short lines (of `width`, default MAX_LINE_CHARS) for one sentence; time is
+    shared by visible characters (used when no word times are known: see `timed_cues`)."""
+    width = width or MAX_LINE_CHARS[lang]
+    chunks = [chunk for chunk, _, _ in cue_chunks(text, lang, width=width)]
     weights = [max(1, len(re.sub(r"\s", "", c))) for c in chunks]
     total = sum(weights)
     cues, t = [], start
@@ -56,10 +78,10 @@ def sentence_cues(text: str, start: float, end: float, lang: str) -> list[Cue]:
     return cues
 
 
-def timed_cues(text: str, spans: list[tuple[float, float]], lang: str) -> list[Cue]:
+def timed_cues(text: str, spans: list[tuple[float, float]], lang: str, width: int | None = None) -> list[Cue]:
     """Cues for one sentence from the time of each of its characters (start, end): each cue shows from
     its first spoken character to its last, so cues follow the speech, not an estimate."""
-    width = MAX_LINE_CHARS[lang]
+    width = width or MAX_LINE_CHARS[lang]
     spoken = [i for i, ch in enumerate(text) if ch.isalnum()]
 
     def silence_before(i: int) -> float:
@@ -68,7 +90,7 @@ def timed_cues(text: str, spans: list[tuple[float, float]], lang: str) -> list[C
         return 0.0 if after is None or before is None else spans[after][0] - spans[before][1]
 
     cues: list[Cue] = []
-    for chunk, first, last in cue_chunks(text, lang, silence_before):
+    for chunk, first, last in cue_chunks(text, lang, silence_before, width):
         start, end = spans[first][0], spans[last - 1][1]
         cues.append(Cue(round(start, 3), round(max(end, start + 0.2), 3), tuple(wrap(chunk, width, lang))))
     for n in range(len(cues) - 1):  # a cue ends before the next begins
@@ -78,12 +100,12 @@ def timed_cues(text: str, spans: list[tuple[float, float]], lang: str) -> list[C
 
 
 def cue_chunks(
-    text: str, lang: str, silence_before: Callable[[int], float] | None = None
+    text: str, lang: str, silence_before: Callable[[int], float] | None = None, width: int | None = None
 ) -> list[tuple[str, int, int]]:
     """The sentence cut into pieces that fit one cue (two lines), at clause boundaries, else where the
     voice pauses (`silence_before(i)`: seconds of silence before character i, when the speech is timed),
     else at a phrase boundary: (piece, index of its first character in `text`, index after its last)."""
-    limit = MAX_LINE_CHARS[lang] * MAX_LINES
+    width = width or MAX_LINE_CHARS[lang]
     pieces: list[tuple[str, int, int]] = []
     offset = 0
     while True:
@@ -93,15 +115,14 @@ def cue_chunks(
         if not rest:
             return pieces
         pause = (lambda i, at=offset: silence_before(at + i)) if silence_before else None
-        cut = len(rest) if _fits(rest, lang) else _best_break(rest, limit, lang, pause)
+        cut = len(rest) if _fits(rest, lang, width) else _best_break(rest, width, lang, pause)
         piece = rest[:cut].rstrip()
         pieces.append((piece, offset, offset + len(piece)))
         offset += cut
 
 
-def _fits(text: str, lang: str) -> bool:
+def _fits(text: str, lang: str, width: int) -> bool:
     """Whether `text` can be one cue: one line, or two lines broken at a legal place."""
-    width = MAX_LINE_CHARS[lang]
     return len(text) <= width or (
         len(text) <= width * MAX_LINES and bool(_two_line_breaks(text, width, lang))
     )
@@ -156,22 +177,25 @@ def _accent_phrase_starts(text: str) -> frozenset[int]:
     return frozenset(starts)
 
 
-def _best_break(text: str, limit: int, lang: str, pause: Callable[[int], float] | None = None) -> int:
+def _best_break(text: str, width: int, lang: str, pause: Callable[[int], float] | None = None) -> int:
     """Where to cut `text` (longer than one cue of `limit` characters) so that the pieces are balanced:
     the rest still fits the fewest cues, and neither side is a scrap of under a third of a cue. Among
     those places: after a clause mark nearest the middle, else at the longest pause of at least PAUSE_S,
     else at a phrase boundary (before "and", "that", "when"..., less readily before a preposition;
     between Japanese accent phrases) near the middle, else the legal place nearest the middle."""
+    limit = width * MAX_LINES
     count = max(2, math.ceil(len(text) / limit))  # it does not fit one cue
     target = len(text) / count
     lowest = max(1, len(text) - (count - 1) * limit, limit // 3)
     highest = min(limit, len(text) - 1, len(text) - limit // 3)
     places = [
-        i for i in range(lowest, highest + 1) if _breakable(text, i, lang) and _fits(text[:i].rstrip(), lang)
+        i
+        for i in range(lowest, highest + 1)
+        if _breakable(text, i, lang) and _fits(text[:i].rstrip(), lang, width)
     ]
     if not places:  # long unbroken runs: the last legal place that fits, else a hard cut
         fitting = (i for i in range(min(limit, len(text) - 1), 0, -1) if _breakable(text, i, lang))
-        return next((i for i in fitting if _fits(text[:i].rstrip(), lang)), limit)
+        return next((i for i in fitting if _fits(text[:i].rstrip(), lang, width)), limit)
 
     def off_middle(i: int) -> float:
         return abs(i - target) / limit
@@ -218,26 +242,37 @@ class CaptionWriter:
 
 
 class SrtWriter(CaptionWriter):
+    """SRT, the speaker's name leading the cue where the speaker changes."""
+
     extension = "srt"
 
     def render(self, cues: list[Cue]) -> str:
         blocks = [
-            f"{n}\n{self.timestamp(c.start, ',')} --> {self.timestamp(c.end, ',')}\n" + "\n".join(c.lines)
-            for n, c in enumerate(cues, start=1)
+            f"{n}\n{self.timestamp(c.start, ',')} --> {self.timestamp(c.end, ',')}\n" + "\n".join(lines)
+            for n, (c, lines) in enumerate(zip(cues, labelled(cues), strict=True), start=1)
         ]
         return "\n\n".join(blocks) + "\n"
 
 
 class VttWriter(CaptionWriter):
+    """WebVTT, each cue of a dialogue in its speaker's voice span (`<v Mika>…</v>`)."""
+
     extension = "vtt"
 
     def render(self, cues: list[Cue]) -> str:
         blocks = [
-            f"{self.timestamp(c.start, '.')} --> {self.timestamp(c.end, '.')}\n"
-            + "\n".join(html.escape(line, quote=False) for line in c.lines)
+            f"{self.timestamp(c.start, '.')} --> {self.timestamp(c.end, '.')}\n" + self._payload(c)
             for c in cues
         ]
         return "WEBVTT\n\n" + "\n\n".join(blocks) + "\n"
+
+    @staticmethod
+    def _payload(cue: Cue) -> str:
+        text = "\n".join(html.escape(line, quote=False) for line in cue.lines)
+        if not cue.speaker:
+            return text
+        name = re.sub(r"[<>&\s]+", " ", cue.speaker).strip()
+        return f"<v {name}>{text}</v>"
 
 
 WRITERS: dict[str, type[CaptionWriter]] = {cls.extension: cls for cls in (SrtWriter, VttWriter)}

@@ -4,10 +4,11 @@ and, where the speech check ran, the times of the words it heard."""
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import replace
 from difflib import SequenceMatcher
 
 from mediagen.episode import Episode, Slide
-from mediagen.media.captions import Cue, sentence_cues, timed_cues
+from mediagen.media.captions import Cue, sentence_cues, speaker_width, timed_cues
 from mediagen.timeline import SlideSpan, SpokenWord, VoicedSentence, Voiceover
 
 
@@ -58,18 +59,20 @@ def _cuts(weights: list[float], start: float, end: float, boundaries: list[float
 
 
 def caption_cues(voiceover: Voiceover, lang: str) -> list[Cue]:
-    """Cues timed by the words heard where known, else by sharing each sentence's time by characters."""
+    """Cues timed by the words heard where known, else by sharing each sentence's time by characters.
+    In a dialogue each cue carries its speaker, and lines leave room for a speaker's name."""
+    names = sorted({s.speaker for s in voiceover.sentences if s.speaker})
+    width = speaker_width(lang, names) if names else None
     cues: list[Cue] = []
     previous_end = 0.0
     for sentence in voiceover.sentences:
         spans = character_times(sentence)
         if spans is None:
-            timed = sentence_cues(sentence.text, sentence.start, sentence.end, lang)
+            timed = sentence_cues(sentence.text, sentence.start, sentence.end, lang, width)
         else:
-            timed = timed_cues(sentence.text, spans, lang)
-        first = timed[0]
-        timed[0] = Cue(max(first.start, previous_end), first.end, first.lines)  # never over the last one
-        cues += timed
+            timed = timed_cues(sentence.text, spans, lang, width)
+        timed[0] = replace(timed[0], start=max(timed[0].start, previous_end))  # never over the last one
+        cues += [replace(cue, speaker=sentence.speaker) for cue in timed]
         previous_end = timed[-1].end
     return cues
 

@@ -44,6 +44,7 @@ def episode_facts(episode: Episode, newsletter: str | None = None) -> dict[str, 
         "author": ", ".join(map(str, author)) if isinstance(author, list) else str(author or ""),
         "summary": str(summary or ""),
         "lang": episode.lang,
+        "hosts": [speaker.name for speaker in episode.speakers.values()],
     }
 
 

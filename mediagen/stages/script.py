@@ -25,7 +25,7 @@ from mediagen.errors import InputError, MediagenError
 from mediagen.front_matter import PEOPLE_KEYS
 from mediagen.templating import Templates
 from mediagen.text import grounding, word_count
-from mediagen.writing import extract, guard
+from mediagen.writing import extract, guard, length
 from mediagen.writing.extract import Material
 from mediagen.writing.rules import bullet_problems, problems, speakable
 from mediagen.writing.show import Show
@@ -104,7 +104,19 @@ def unit_inputs(doc: Document, unit: ScriptUnit) -> dict[str, str]:
     return inputs
 
 
-Line = tuple[str, str]  # (text, origin: "author", "llm" or "show")
+@dataclass(frozen=True)
+class Said:
+    """One line to say: its text, who wrote it ("author", "llm", "show"), and in a dialogue whose turn
+    it is: the section's "lead" (who asks) or the "other" host (who tells); `frame` names them."""
+
+    text: str
+    origin: str
+    role: str | None = None
+
+
+LEAD, OTHER = "lead", "other"
+# A dialogue's turn is said in one breath: at most this long, at the voice's measured speaking rate.
+TURN_S = 12.0
 
 
 class Scripter:
@@ -126,19 +138,22 @@ class Scripter:
         self._llm_factory, self._llm, self.prompts = llm, None, prompts
         self.budgets = budgets or {}
         self._strict = budgets is not None  # a length to keep: a section may say nothing of its own
+        self.turn_words = TURN_S * length.SPEAKING_RATE[lang] if mode == "dialogue" else None
 
     def write(self, unit: ScriptUnit) -> tuple[EpisodeSection, ScriptReport]:
         report = ScriptReport()
         intro = unit.id == INTRO_ID
         section = unit.section or Section(INTRO_ID, self.doc.title, [], [], "")
         title = self.doc.title if intro else section.title
-        found = extract.material(section, self.lang)
+        found = extract.material(section, self.lang, self.turn_words)
         lines, shown, flags = self._said_and_shown(unit.id, section, found, title, report)
         if not lines:  # nothing to say: the show's line for it (a title it cannot say: the plain one)
             plain = self.show.shown(section.title, self.doc.title, intro) or self.show.shown("", "", False)
             if not plain:
                 raise InputError(f"template show/{self.lang}/shown.j2: it makes no line that can be said")
-            lines = [(text, "show") for text in plain]
+            lines = [Said(text, "show") for text in plain]
+        if self.mode == "dialogue":
+            lines = self._exchange(lines, section.title, unit.id, intro)
         slides = (
             [Slide(layout="title", title=title, subtitle=_byline(self.doc) or None)] if intro else []
         ) + shown
@@ -148,41 +163,52 @@ class Scripter:
             source_hash=unit.section.source_hash if unit.section else None,
             flags=flags,
             links=cited_links(unit.section) if unit.section else [],
-            narration=[Narration(text=text, origin=origin) for text, origin in lines],
+            narration=[Narration(text=s.text, origin=s.origin, speaker=s.role) for s in lines],
             slides=slides or [Slide(title=title)],
         ), report
 
     def _said_and_shown(
         self, unit_id: str, section: Section, found: Material, title: str, report: ScriptReport
-    ) -> tuple[list[Line], list[Slide], list[str]]:
-        """(narration lines, slides, flags): one line for a list of links, the author's prose, or a
-        model's checked summary."""
+    ) -> tuple[list[Said], list[Slide], list[str]]:
+        """(narration lines, slides, flags): a list of links in its few sentences and one line, the
+        author's prose, or a model's checked summary."""
         folder = self.doc.folder
-        if found.is_link_list:
-            bullets = extract.bullets(found, title, self.lang)
-            said = self.show.links(section.title, found.links + len(found.phrases))
-            return (
-                [(text, "show") for text in said],
-                _content_slides(section, title, bullets, folder),
-                [FLAG_LINKS],
-            )
-        if self.mode == "verbatim":
-            said = [(text, "author") for text in extract.all_sentences(found)]
-            return said, _verbatim_slides(section, title, folder, self.lang), []
         budget = self.budgets.get(unit_id, extract.DEFAULT_BUDGET_WORDS)
-        if self._llm_factory is None or not found.sentences:
-            said = [
-                (text, "author") for text in extract.key_sentences(_texts(found), title, self.lang, budget)
-            ]
+        if found.is_link_list:
+            keys = extract.key_sentences(
+                _texts(found), title, self.lang, min(budget, extract.LINK_LIST_WORDS)
+            )
+            listed = self.show.links(section.title, found.links + len(found.phrases))
+            said = [Said(t, "author") for t in keys] + [Said(t, "show") for t in listed]
+            bullets = extract.bullets(found, title, self.lang)
+            return said, _content_slides(section, title, bullets, folder), [FLAG_LINKS]
+        if self.mode == "verbatim":
+            said = [Said(t, "author") for t in extract.all_sentences(found)]
+            return said, _verbatim_slides(section, title, folder, self.lang), []
+        if self._llm_factory is None or not found.sentences or budget <= 0:
+            keys = extract.key_sentences(_texts(found), title, self.lang, budget, not self._strict)
+            said = [Said(t, "author") for t in keys]
             return said, _content_slides(section, title, extract.bullets(found, title, self.lang), folder), []
         said, bullets, flags = self._summarize(unit_id, section, found, title, budget, report)
         return said, _content_slides(section, title, bullets, folder), flags
+
+    def _exchange(self, lines: list[Said], title: str, unit_id: str, intro: bool) -> list[Said]:
+        """A dialogue of a section's lines: the lead asks into the section (the introduction follows
+        the opening instead), the other host tells it, two lines at a time, the lead taking every
+        third; so both hosts speak in every section and neither more than three lines in a row."""
+        if intro:  # after the opening, the hosts take turns
+            return [Said(s.text, s.origin, (LEAD, OTHER)[n % 2]) for n, s in enumerate(lines)]
+        roles = [OTHER, OTHER, LEAD]
+        turns = [Said(s.text, s.origin, roles[n % 3]) for n, s in enumerate(lines)]
+        index = [u.id for u in script_units(self.doc)].index(unit_id)
+        count = len(script_units(self.doc)) - 1
+        return [Said(t, "show", LEAD) for t in self.show.ask(title, index, count)] + turns
 
     # --- a model's summary, checked ----------------------------------------------------------------
 
     def _summarize(
         self, unit_id: str, section: Section, found: Material, title: str, budget: float, report: ScriptReport
-    ) -> tuple[list[Line], list[str], list[str]]:
+    ) -> tuple[list[Said], list[str], list[str]]:
         """The model's narration and bullets, each checked (rules, then the guard): a refused item is
         replaced by the author's words. A reply with nothing usable is retried once with a second
         prompt; then the whole section is the author's key sentences (flagged)."""
@@ -205,7 +231,7 @@ class Scripter:
                 return self._guarded(unit_id, found, title, budget, checked, report)
         report.fallbacks.append(unit_id)
         said = extract.key_sentences(spoken, title, self.lang, budget, not self._strict)
-        return [(text, "author") for text in said], extract.bullets(found, title, self.lang), [FLAG_FALLBACK]
+        return [Said(t, "author") for t in said], extract.bullets(found, title, self.lang), [FLAG_FALLBACK]
 
     def _ask(self, engine: LLMEngine, attempt: int, title: str, source: str, budget: float) -> str:
         sentences = max(1, min(6, round(budget / WORDS_PER_SENTENCE[self.lang])))
@@ -233,23 +259,23 @@ class Scripter:
         budget: float,
         checked: CheckedReply,
         report: ScriptReport,
-    ) -> tuple[list[Line], list[str], list[str]]:
+    ) -> tuple[list[Said], list[str], list[str]]:
         """The checked reply with each refused item replaced from the section: a refused bullet by the
         next extractive bullet not shown yet, a refused sentence by the next key sentence not said yet
         (or dropped when none is left). Each case goes into the report."""
-        narration = [(text, "llm") for text in checked.narration]
+        narration = [Said(text, "llm") for text in checked.narration]
         bullets = list(checked.bullets)
         keys = extract.key_sentences(_texts(found), title, self.lang, budget, not self._strict)
         spare_sentences = [s for s in keys if s not in checked.narration]
         spare_bullets = [b for b in extract.bullets(found, title, self.lang) if b not in bullets]
         for refusal in checked.refusals:
             spare = spare_bullets if refusal.kind == "bullet" else spare_sentences
-            taken = _unlike(spare, [t for t, _ in narration] + bullets, self.lang)
+            taken = _unlike(spare, [s.text for s in narration] + bullets, self.lang)
             if taken is not None:
                 if refusal.kind == "bullet":
                     bullets.append(taken)
                 else:
-                    narration.append((taken, "author"))
+                    narration.append(Said(taken, "author"))
             report.replaced.append(
                 {
                     "section": unit_id,
@@ -307,33 +333,56 @@ def write_script(
     return Episode(title=doc.title, lang=lang, meta=doc.meta, sections=framed), report
 
 
-def frame(sections: list[EpisodeSection], show: Show, title: str, fresh: set[int]) -> list[EpisodeSection]:
+def frame(
+    sections: list[EpisodeSection],
+    show: Show,
+    title: str,
+    fresh: set[int],
+    hosts: tuple[str, str] | None = None,
+) -> list[EpisodeSection]:
     """The show around the sections that were written afresh (positions in `fresh`; sections the
     author edited keep their lines): the opening before the introduction's lines, a transition before
-    each section's, the sign-off after the last section's."""
+    each section's, the sign-off after the last section's. In a dialogue (`hosts`: the speakers' ids,
+    host a first) every line gets its speaker: a section's lead is the host who did not speak last."""
     topics = [s.title for s in sections[1:] if FLAG_LINKS not in s.flags] or [s.title for s in sections[1:]]
     count = len(sections) - 1
-    framed = []
+    framed: list[EpisodeSection] = []
+    last: str | None = None  # who spoke last, in a dialogue
     for index, section in enumerate(sections):
         if index not in fresh:
             framed.append(section)
+            last = section.narration[-1].speaker if section.narration else last
             continue
         lines = list(section.narration)
         if index == 0:
-            opening = show.opening(title, topics)
-            if opening and lines and all(line.origin == "show" for line in lines):
+            before = show.opening_roles(title, topics)
+            if before and lines and all(line.origin == "show" for line in lines):
                 lines = []  # the opening says the title already
-            before = opening
         else:
-            before = show.transition(section.title, index, count)
-        after = show.signoff(title) if index == len(sections) - 1 else []
-        narration = (
-            [Narration(text=t, origin="show") for t in before]
-            + lines
-            + [Narration(text=t, origin="show") for t in after]
-        )
+            before = [(t, LEAD) for t in show.transition(section.title, index, count)]
+        after = show.signoff_roles(title) if index == len(sections) - 1 else []
+        shown = lambda t, role: Narration(text=t, origin="show", speaker=role if hosts else None)  # noqa: E731
+        narration = [shown(t, role) for t, role in before] + lines + [shown(t, role) for t, role in after]
+        if hosts:
+            narration, last = _cast(narration, hosts, last, opening_ends=len(before) if index == 0 else 0)
         framed.append(section.model_copy(update={"narration": narration}))
     return framed
+
+
+def _cast(
+    lines: list[Narration], hosts: tuple[str, str], last: str | None, opening_ends: int
+) -> tuple[list[Narration], str | None]:
+    """Each line's role (host a or b of the show's templates, the section's lead or the other host)
+    made a speaker's id. The lead is the host who did not speak last (the introduction's: the one
+    who did not end the opening)."""
+    a, b = hosts
+    by_template = {"a": a, "b": b}
+    if opening_ends:
+        last = by_template.get(lines[opening_ends - 1].speaker or "", a)
+    lead = b if last == a else a
+    roles = by_template | {LEAD: lead, OTHER: b if lead == a else a}
+    cast = [line.model_copy(update={"speaker": roles.get(line.speaker or "", lead)}) for line in lines]
+    return cast, cast[-1].speaker if cast else last
 
 
 def cited_links(section: Section) -> list[Link]:

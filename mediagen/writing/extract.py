@@ -24,6 +24,7 @@ _ANAPHORA = {
     "ja": re.compile(r"(?:それ|そのため|そこで|しかし|ただし|また、|さらに|つまり|これら)"),
 }
 DEFAULT_BUDGET_WORDS = 70  # what a section is summarized in, without --minutes
+LINK_LIST_WORDS = 35  # what a section of links says of its own before its one line
 MAX_KEY_SENTENCES = 3
 MAX_BULLETS = 5
 LINK_SHARE = 0.6  # a list item whose text is mostly its links' text is a link
@@ -56,7 +57,22 @@ class Material:
         return self.items >= 3 and unsaid >= LINK_SHARE * self.items and len(self.sentences) < 3
 
 
-def material(section: Section, lang: str) -> Material:
+def material(section: Section, lang: str, breath_words: float | None = None) -> Material:
+    """What the section offers; with `breath_words` (a dialogue's turn), each sentence at most that
+    long: a longer one is cut at a clause boundary into sentences that are, or left out."""
+    found = _material(section, lang)
+    if breath_words is None:
+        return found
+    units = [
+        Unit(part, n, unit.from_list)
+        for n, (unit, part) in enumerate(
+            (u, p) for u in found.sentences for p in in_one_breath(u.text, lang, breath_words)
+        )
+    ]
+    return Material(units, found.phrases, found.links, found.items, found.prose)
+
+
+def _material(section: Section, lang: str) -> Material:
     units: list[Unit] = []
     phrases: list[str] = []
     links = items = prose = 0
@@ -82,6 +98,28 @@ def material(section: Section, lang: str) -> Material:
                 else:
                     phrases.append(item.text)
     return Material(units, phrases, links, items, prose)
+
+
+# Where an English sentence may be cut into two that are still whole: "…; B", "…, and B", "…, but B".
+_BREATH_CUTS = re.compile(r";\s+|,\s+(?=(?:and|but|so|while|which means|because)\s)|\s[–—]\s")
+
+
+def in_one_breath(sentence: str, lang: str, words: float) -> list[str]:
+    """The sentence, if one breath says it; else its two halves cut at the clause boundary nearest its
+    middle, each a whole sentence of its own ("…, and it works." -> "…." + "And it works."); else
+    nothing (Japanese clauses cannot be cut without conjugating their verbs)."""
+    if word_count(sentence, lang) <= words:
+        return [sentence]
+    if lang != "en":
+        return []
+    middle = len(sentence) / 2
+    for cut in sorted(_BREATH_CUTS.finditer(sentence), key=lambda m: abs(m.start() - middle)):
+        head = speakable(sentence[: cut.start()].rstrip(",;") + ".", lang)
+        rest = sentence[cut.end() :].strip()
+        tail = speakable(rest[:1].upper() + rest[1:], lang)
+        if head and tail and max(word_count(head, lang), word_count(tail, lang)) <= words:
+            return [head, tail]
+    return []
 
 
 def flatten(items: tuple[ListItem, ...]) -> list[ListItem]:

@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from mediagen.templating import Templates
 from mediagen.writing.rules import problems, speakable
 
-TEMPLATES = ("opening", "transition", "signoff", "links", "shown")
+TEMPLATES = (
+    "opening", "transition", "signoff", "links", "shown", "ask", "dialogue-opening", "dialogue-signoff",
+)  # fmt: skip
+_ROLE = re.compile(r"^([ab]):\s*")  # a dialogue template's line: which host says it
 MAX_TOPICS = 4
 # Sections that are the issue's own framing, not a topic to announce.
 _NOT_TOPICS = re.compile(
-    r"^(?:thank(?:s| you)|summary|conclusion|until next time|wrap[- ]up|final words|introduction|"
-    r"はじめに|おわりに|まとめ|さいごに|最後に|あとがき)\b",
+    r"(?:thank(?:s| you)|summary|conclusion|until next time|wrap[- ]up|final words|introduction|"
+    r"はじめに|おわりに|まとめ|さいごに|最後に|あとがき)",
     re.I,
 )
 
@@ -38,6 +41,7 @@ class Show:
     host: str = ""
     enabled: bool = True
     names: frozenset[str] = frozenset()  # words the issue writes capitalized inside sentences
+    hosts: tuple[str, str] | None = None  # a dialogue's two hosts' names (host a, host b)
     warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -46,32 +50,59 @@ class Show:
         env.filters["spoken_list"] = lambda items: spoken_list(items, self.lang, self.names)
 
     def opening(self, title: str, topics: list[str]) -> list[str]:
+        return [text for text, _ in self.opening_roles(title, topics)]
+
+    def opening_roles(self, title: str, topics: list[str]) -> list[tuple[str, str | None]]:
+        """The opening's lines, each with the host who says it in a dialogue (a, b; None otherwise)."""
         if not self.enabled:
             return []
-        announced = [t for t in topics if not _NOT_TOPICS.match(t) and not re.search(r"[,;、；]", t)]
+        announced = [t for t in topics if not closing(t) and not re.search(r"[,;、；]", t)]
         announced = announced[:MAX_TOPICS] if len(announced) >= 2 else []
-        return self._lines("opening", title=title, topics=announced)
+        name = "dialogue-opening" if self.hosts else "opening"
+        return self._lines(name, title=title, topics=announced)
 
     def transition(self, section: str, index: int, count: int) -> list[str]:
         if not self.enabled:
             return []
-        return self._lines("transition", section=section, index=index, count=count, last=index == count)
+        return self._texts(
+            "transition",
+            section=section,
+            index=index,
+            count=count,
+            last=index == count,
+            closing=closing(section),
+        )
+
+    def ask(self, section: str, index: int, count: int) -> list[str]:
+        """A dialogue's question into a section (asked whether or not the show frames the episode)."""
+        return [] if closing(section) else self._texts("ask", section=section, index=index, count=count)
 
     def signoff(self, title: str) -> list[str]:
-        return self._lines("signoff", title=title) if self.enabled else []
+        return [text for text, _ in self.signoff_roles(title)]
+
+    def signoff_roles(self, title: str) -> list[tuple[str, str | None]]:
+        if not self.enabled:
+            return []
+        return self._lines("dialogue-signoff" if self.hosts else "signoff", title=title)
 
     def links(self, section: str, count: int) -> list[str]:
-        return self._lines("links", section=section, count=count)
+        return self._texts("links", section=section, count=count)
 
     def shown(self, section: str, title: str, intro: bool) -> list[str]:
-        return self._lines("shown", section=section, title=title, intro=intro)
+        return self._texts("shown", section=section, title=title, intro=intro)
 
-    def _lines(self, name: str, **context: object) -> list[str]:
+    def _texts(self, name: str, **context: object) -> list[str]:
+        return [text for text, _ in self._lines(name, **context)]
+
+    def _lines(self, name: str, **context: object) -> list[tuple[str, str | None]]:
+        a, b = self.hosts or (self.host, "")
         rendered = self.templates.render(
-            f"show/{self.lang}/{name}.j2", show=self.name, host=self.host, lang=self.lang, **context
+            f"show/{self.lang}/{name}.j2", show=self.name, host=self.host, a=a, b=b, lang=self.lang, **context
         )
         lines = []
         for line in (part.strip() for part in rendered.splitlines()):
+            role = _ROLE.match(line)
+            line = line[role.end() :] if role else line
             if not line:
                 continue
             said = speakable(line, self.lang)
@@ -81,8 +112,13 @@ class Show:
                     f"show: the {name} template made a line that breaks a rule ({broken}): {line[:60]!r}"
                 )
                 continue
-            lines.append(said)
+            lines.append((said, role.group(1) if role else None))
         return lines
+
+
+def closing(title: str) -> bool:
+    """A section that is the issue's own goodbye ("Until next time", "おわりに"): no topic to announce."""
+    return bool(_NOT_TOPICS.fullmatch(title.strip().rstrip(".!?。！？")))
 
 
 def in_sentence(title: str, names: frozenset[str] = frozenset()) -> str:
