@@ -19,7 +19,8 @@ def seconds(h: str, m: str, s: str, ms: str) -> float:
 
 
 def read_cues(path: Path) -> list[tuple[float, float, list[str]]]:
-    """(start, end, lines) of every cue in an SRT or VTT file."""
+    """(start, end, lines as shown) of every cue in an SRT or VTT file (WebVTT's voice spans are
+    markup, not shown)."""
     cues = []
     for block in re.split(r"\n\s*\n", path.read_text(encoding="utf-8").strip()):
         lines = block.splitlines()
@@ -27,7 +28,8 @@ def read_cues(path: Path) -> list[tuple[float, float, list[str]]]:
             match = TIMESTAMP.match(line)
             if match:
                 g = match.groups()
-                cues.append((seconds(*g[:4]), seconds(*g[4:]), lines[index + 1 :]))
+                shown = [re.sub(r"</?v(?:\s[^>]*)?>", "", text) for text in lines[index + 1 :]]
+                cues.append((seconds(*g[:4]), seconds(*g[4:]), shown))
                 break
     return cues
 

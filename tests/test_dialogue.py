@@ -1,0 +1,138 @@
+"""Two hosts: the exchange, speakers in episode.yaml, captions that say who speaks, and re-voicing one
+line when its speaker changes."""
+
+from __future__ import annotations
+
+from itertools import groupby, pairwise
+
+import pytest
+import yaml
+
+from mediagen import pipeline
+from mediagen.episode import load_episode
+from mediagen.stages.script import TURN_S
+from mediagen.text import word_count
+from mediagen.writing.length import SPEAKING_RATE
+from mediagen.writing.rules import problems
+
+from .conftest import SAMPLES
+from .media_checks import read_cues
+
+ISSUE = """---
+title: Garden Notes
+---
+
+# Garden Notes
+
+A short letter about the garden. This week the sensor and the probes.
+
+## The sensor
+
+Our balcony sensor measures soil moisture every ten minutes. It has been running for three weeks on
+two batteries. The probe costs less than eight dollars. The data stays on the card until we copy it.
+
+## Probes
+
+Cheap probes drift after a month in wet soil. We calibrate them against a cup of dry sand. A
+calibrated probe reads within two percent of the reference.
+
+## Further reading
+
+- [Calibrating soil probes](https://example.org/probes)
+- [The Offline Manifesto](https://example.org/offline)
+- [Old laptops, new life](https://example.org/laptops)
+"""
+
+
+def dialogue_checks(episode: dict) -> None:
+    """What a dialogue promises: every section has lines from both hosts; no host says more than three
+    lines in a row (the opening and sign-off aside); every line fits one breath and breaks no rule."""
+    hosts = set(episode["speakers"])
+    assert len(hosts) == 2
+    lang = episode["lang"]
+    limit = TURN_S * SPEAKING_RATE[lang]
+    lines = [line for section in episode["sections"] for line in section["narration"]]
+    opening = next(n for n, line in enumerate(lines) if line["origin"] != "show")
+    signoff = max(n for n, line in enumerate(lines) if line["origin"] != "show") + 1
+    runs = [len(list(group)) for _, group in groupby(line["speaker"] for line in lines[opening:signoff])]
+    assert max(runs) <= 3, runs
+    for section in episode["sections"]:
+        said = section["narration"]
+        assert {line["speaker"] for line in said} == hosts, section["id"]
+        for line in said:
+            assert word_count(line["text"], lang) <= limit, line
+            assert not problems(line["text"], lang), line
+
+
+def test_a_dialogue_episode_has_two_hosts_who_take_turns(tmp_path, fake_engines):
+    engines, _, _ = fake_engines
+    issue = tmp_path / "issue.md"
+    issue.write_text(ISSUE, encoding="utf-8")
+    out = tmp_path / "out"
+    report = pipeline.build(issue, pipeline.BuildOptions(out=out, mode="dialogue"), engines=engines).report
+    episode = yaml.safe_load((out / "episode.yaml").read_text(encoding="utf-8"))
+    assert episode["schema"] == 2 and episode["mode"] == "dialogue" == report["mode"]
+    assert {s["name"] for s in episode["speakers"].values()} == {"Mika", "Ken"}
+    dialogue_checks(episode)
+    assert {s["speaker"] for s in report["sentences"]} == {"Mika", "Ken"}
+    assert "Mika" in (out / "show-notes.md").read_text(encoding="utf-8")
+
+
+def test_captions_say_who_speaks(tmp_path, fake_engines):
+    import webvtt
+
+    engines, _, _ = fake_engines
+    issue = tmp_path / "issue.md"
+    issue.write_text(ISSUE, encoding="utf-8")
+    out = tmp_path / "out"
+    pipeline.build(issue, pipeline.BuildOptions(out=out, mode="dialogue"), engines=engines)
+    voices = [caption.voice for caption in webvtt.read(str(out / "episode.vtt"))]
+    assert set(voices) == {"Mika", "Ken"} and all(voices)
+    srt = [lines for _, _, lines in read_cues(out / "episode.srt")]
+    changes = sum(1 for a, b in pairwise(voices) if a != b) + 1
+    named = [lines[0] for lines in srt if lines[0].startswith(("Mika: ", "Ken: "))]
+    assert len(named) == changes
+    assert all(len(line) <= 42 for lines in srt for line in lines)
+
+
+def test_changing_one_lines_speaker_revoices_exactly_that_line(tmp_path, fake_engines):
+    engines, _, tts = fake_engines
+    issue = tmp_path / "issue.md"
+    issue.write_text(ISSUE, encoding="utf-8")
+    out = tmp_path / "out"
+    options = pipeline.BuildOptions(out=out, mode="dialogue", cache=tmp_path / "cache", qa=False)
+    pipeline.build(issue, options, engines=engines)
+    path = out / "episode.yaml"
+    episode = load_episode(path)
+    line = next(line for line in episode.sections[1].narration if line.origin == "author")
+    other = next(key for key in episode.speakers if key != line.speaker)
+    text = path.read_text(encoding="utf-8")
+    before = f"- text: {line.text}\n    speaker: {line.speaker}\n"
+    assert before in text
+    path.write_text(text.replace(before, f"- text: {line.text}\n    speaker: {other}\n"), encoding="utf-8")
+    tts.spoken.clear()
+    report = pipeline.render(
+        path, pipeline.BuildOptions(cache=tmp_path / "cache", qa=False), engines=engines
+    ).report
+    assert tts.spoken == [line.text] and report["cache"]["voice"]["redone"] == 1
+
+
+def test_a_schema_1_episode_renders_with_one_voice(tmp_path, fake_engines):
+    engines, _, _tts = fake_engines
+    issue = tmp_path / "issue.md"
+    issue.write_text(ISSUE, encoding="utf-8")
+    out = tmp_path / "out"
+    pipeline.build(issue, pipeline.BuildOptions(out=out, mode="summary"), engines=engines)
+    path = out / "episode.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("schema: 2", "schema: 1"), encoding="utf-8")
+    report = pipeline.render(path, pipeline.BuildOptions(), engines=engines).report
+    assert report["duration_s"] > 0 and {s["speaker"] for s in report["sentences"]} == {None}
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_the_samples_script_as_a_dialogue(lang, tmp_path, fake_engines):
+    engines, _, _ = fake_engines
+    out = tmp_path / "out"
+    options = pipeline.BuildOptions(out=out, mode="dialogue")
+    pipeline.write_script_only(SAMPLES / f"issue-{lang}.md", options, engines=engines)
+    dialogue_checks(yaml.safe_load((out / "episode.yaml").read_text(encoding="utf-8")))
