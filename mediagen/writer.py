@@ -35,10 +35,12 @@ class Host:
     voice: str  # a voice of the episode's language (see mediagen.voices)
 
 
-# A dialogue's hosts by default: one female and one male voice, clearly apart (median pitch 264 Hz and
-# 92 Hz in English, see the README), with names for each language.
+# A dialogue's hosts by default: one female and one male voice, clearly apart, with names for each
+# language. English: Kokoro's jf_gongitsune fed English phonemes was heard best of its five packs by
+# tiny.en (WER 2.5 % on 40 sentences of the samples and the corpus; piper's joe 8.1 % on the same),
+# median pitch 226 Hz against joe's 92 Hz (see the README).
 DEFAULT_HOSTS = {
-    "en": (Host("mika", "Mika", "jf_alpha"), Host("ken", "Ken", "joe")),
+    "en": (Host("mika", "Mika", "jf_gongitsune"), Host("ken", "Ken", "joe")),
     "ja": (Host("mika", "ミカ", "jf_alpha"), Host("ken", "ケン", "jm_kumo")),
 }
 

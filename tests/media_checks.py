@@ -56,7 +56,7 @@ def assert_valid_episode(out: Path, max_line_chars: int) -> dict:
     episode = yaml.load((out / "episode.yaml").read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
     slide_count = sum(len(section["slides"]) for section in episode["sections"])
     assert len(pypdfium2.PdfDocument(out / "slides.pdf")) == slide_count
-    assert video.frames <= slide_count + 1  # only the distinct pictures (the last listed twice)
+    assert video.frames <= _pictures(report, slide_count) + 1  # only the distinct pictures (the last twice)
 
     for name in ("episode.srt", "episode.vtt"):
         cues = read_cues(out / name)
@@ -78,6 +78,20 @@ def assert_valid_episode(out: Path, max_line_chars: int) -> dict:
         "duration": mp3.duration,
         "cues": read_cues(out / "episode.srt"),
     }
+
+
+def _pictures(report: dict, slides: int) -> int:
+    """How many distinct pictures the video may hold: one per slide, and in a dialogue (a name tag on
+    the slide) one per stretch of one slide and one speaker."""
+    speakers = {s["speaker"] for s in report["sentences"]} - {None}
+    if len(speakers) < 2:
+        return slides
+    stretches, shown = 0, None
+    for sentence in report["sentences"]:
+        slide = next(s["page"] for s in report["slides"] if s["start_s"] <= sentence["start_s"] < s["end_s"])
+        stretches += (slide, sentence["speaker"]) != shown
+        shown = (slide, sentence["speaker"])
+    return stretches + slides  # and each slide's stretch before its first sentence
 
 
 def _moov_before_mdat(path: Path) -> bool:

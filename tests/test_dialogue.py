@@ -136,3 +136,83 @@ def test_the_samples_script_as_a_dialogue(lang, tmp_path, fake_engines):
     options = pipeline.BuildOptions(out=out, mode="dialogue")
     pipeline.write_script_only(SAMPLES / f"issue-{lang}.md", options, engines=engines)
     dialogue_checks(yaml.safe_load((out / "episode.yaml").read_text(encoding="utf-8")))
+
+
+# --- with the real voices and recognizers ------------------------------------------------------------
+
+
+def median_pitch(samples, rate: int) -> float:
+    """The median fundamental frequency (Hz) of the voiced 40 ms frames (autocorrelation)."""
+    import numpy as np
+
+    frame, hop = int(0.04 * rate), int(0.01 * rate)
+    found = []
+    for i in range(0, len(samples) - frame, hop):
+        x = samples[i : i + frame] - samples[i : i + frame].mean()
+        if np.sqrt((x**2).mean()) < 0.02:
+            continue
+        ac = np.correlate(x, x, "full")[frame - 1 :]
+        lo, hi = int(rate / 400), int(rate / 70)
+        lag = lo + int(np.argmax(ac[lo:hi]))
+        if ac[lag] > 0.5 * ac[0]:
+            found.append(rate / lag)
+    return float(np.median(found)) if found else 0.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("issue", "lang"),
+    [("samples/issue-en.md", "en"), ("samples/issue-ja.md", "ja"), ("rust-lld-on-stable/index.md", "en")],
+)
+def test_a_dialogue_episode_is_heard_right_in_both_voices_and_publishes(issue, lang, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import feedparser
+    import webvtt
+
+    from mediagen.config import Podcast
+    from mediagen.feed import write_feed
+
+    from .conftest import corpus_file
+    from .media_checks import assert_valid_episode, audio_segment
+
+    path = SAMPLES.parent / issue if issue.startswith("samples/") else corpus_file(issue)
+    out = tmp_path / "site" / "episode"
+    command = [
+        sys.executable,
+        "-m",
+        "mediagen",
+        "build",
+        str(path),
+        "--out",
+        str(out),
+        "--mode",
+        "dialogue",
+        "-q",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stderr
+    facts = assert_valid_episode(out, max_line_chars=42 if lang == "en" else 20)
+    report = facts["report"]
+    dialogue_checks(facts["episode"])
+    assert report["qa"]["overall"] <= (0.03 if lang == "en" else 0.08), report["qa"]["overall"]
+    pitch: dict[str, list[float]] = {}
+    heard: dict[str, list[tuple[int, int]]] = {}  # per speaker: (errors, length) of each line
+    for said, check in zip(report["sentences"], report["qa"]["sentences"], strict=True):
+        assert said["text"] == check["text"]
+        heard.setdefault(said["speaker"], []).append((check["errors"], check["length"]))
+        samples = audio_segment(out / "episode.mp3", said["start_s"], said["end_s"])
+        pitch.setdefault(said["speaker"], []).append(median_pitch(samples, 16_000))
+    assert set(heard) == {s["name"] for s in facts["episode"]["speakers"].values()}
+    for speaker, scores in heard.items():  # each voice is heard right, by the episode's own target
+        rate = sum(e for e, _ in scores) / sum(n for _, n in scores)
+        assert rate <= (0.03 if lang == "en" else 0.08), (speaker, rate)
+    low, high = sorted(sorted(values)[len(values) // 2] for values in pitch.values())
+    assert high >= 1.5 * low, pitch  # a female and a male voice, far apart
+    assert {c.voice for c in webvtt.read(str(out / "episode.vtt"))} == set(heard)
+    feed = write_feed(out.parent, Podcast(title="Show", base_url="https://example.org/show/"))
+    parsed = feedparser.parse(feed.read_text(encoding="utf-8"))
+    assert not parsed.bozo and len(parsed.entries) == 1
+    assert json.loads((out / "chapters.json").read_text(encoding="utf-8"))["chapters"]

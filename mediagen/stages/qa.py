@@ -96,6 +96,8 @@ class Check:
             "text": self.text,
             "heard": self.heard.text,
             "score": round(self.score.rate, 4),
+            "errors": self.score.errors,
+            "length": self.score.length,
             "take": self.take,
             "flagged": self.flagged,
         } | ({"heard_by": self.heard_by} if self.heard_by else {})
