@@ -30,7 +30,7 @@ from mediagen.stages import publish, qa, script, slides, voice
 from mediagen.templating import Templates
 from mediagen.voices import Casting
 
-STAGE_VERSIONS = {"script": 5, "voice": 2, "qa": 5, "slides": 1, "fonts": 2, "mux": 3, "thumbnail": 1}
+STAGE_VERSIONS = {"script": 6, "voice": 2, "qa": 5, "slides": 1, "fonts": 2, "mux": 3, "thumbnail": 1}
 
 
 def digest(text: str) -> str:
@@ -101,6 +101,7 @@ def script_section(
             rejected=stored["rejected"],
             replaced=stored["replaced"],
             written=stored["written"],
+            left_out=stored.get("left_out", []),
         )
         return EpisodeSection.model_validate(stored["section"]), report
     cache.miss("script", work.key)
@@ -114,6 +115,7 @@ def script_section(
             "rejected": report.rejected,
             "replaced": report.replaced,
             "written": report.written,
+            "left_out": report.left_out,
         },
     )
     return section, report

@@ -387,6 +387,8 @@ def _script_units(writer: Writer, run: _Run, units: list[script.ScriptUnit]) -> 
             run.progress.advance()
     for section_id in report.fallbacks:
         run.warn(f"script: section '{section_id}' used the extractive fallback")
+    for warning in report.left_out:
+        run.warn(warning)
     run.script = {
         "llm": writer.llm_id or None,
         "llm_calls": report.llm_calls,

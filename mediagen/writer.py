@@ -21,6 +21,7 @@ from mediagen.episode import EpisodeSection, Speaker
 from mediagen.limits import Limits
 from mediagen.stages import script
 from mediagen.templating import Templates, search_path
+from mediagen.text import word_count
 from mediagen.writing import extract, length, show
 
 NO_MODEL = "none"
@@ -153,7 +154,19 @@ class Writer:
             return None
         empty = Section(INTRO_ID, self.doc.title, [], [], "")
         materials = {u.id: extract.material(u.section or empty, self.lang) for u in self.units}
-        return length.plan(materials, self.lang, self.plan.minutes, self.plan.show)
+        titles = {u.id: (u.section or empty).title for u in self.units}
+
+        def chosen(budgets: dict[str, float]) -> float:
+            """The words the author's key sentences would say within these budgets."""
+            return sum(
+                word_count(text, self.lang)
+                for sid, budget in budgets.items()
+                for text in extract.key_sentences(
+                    [u.text for u in materials[sid].sentences], titles[sid], self.lang, budget, False
+                )
+            )
+
+        return length.fitted(length.plan(materials, self.lang, self.plan.minutes, self.plan.show), chosen)
 
     def work(self, unit: script.ScriptUnit) -> incremental.Work:
         budget = self.length.budgets.get(unit.id) if self.length else None

@@ -146,8 +146,8 @@ def test_editing_one_narration_sentence_changes_what_is_said(tmp_path, whisper_e
             [],
         ),
         # The long one without the speech check (checked on rust-lld and the samples): it was more than
-        # a third of the suite's time with it.
-        ("twir-2026-04-15.md", "This Week in Rust 647", ["--no-qa"]),
+        # a third of the suite's time with it; and at a length to keep, two minutes.
+        ("twir-2026-04-15.md", "This Week in Rust 647", ["--no-qa", "--minutes", "2"]),
     ],
 )
 def test_real_newsletters_build_through_the_cli(name, title, options, tmp_path):
@@ -166,4 +166,44 @@ def test_real_newsletters_build_through_the_cli(name, title, options, tmp_path):
     assert facts["report"]["title"] == title == facts["episode"]["title"]
     assert not URLISH.search(spoken_text(out))
     assert ("skipped" in facts["report"]["qa"]) == ("--no-qa" in options)
+    assert_framed_and_voiced(facts["episode"], facts["report"])
+    if "--minutes" in options:  # 2 minutes, within a quarter
+        assert 90 <= facts["duration"] <= 150, facts["duration"]
     print(f"{name}: audio {facts['duration']:.1f} s, built in {facts['report']['build_s']:.1f} s")
+
+
+def assert_framed_and_voiced(episode: dict, report: dict) -> None:
+    """The show is there and said: the opening first, a transition at every section's start, the
+    sign-off last; each of their lines among the sentences voiced."""
+    sections = episode["sections"]
+    assert sections[0]["narration"][0]["origin"] == "show"
+    assert all(section["narration"][0]["origin"] == "show" for section in sections[1:])
+    assert sections[-1]["narration"][-1]["origin"] == "show"
+    voiced = {s["text"] for s in report["sentences"]}
+    shown = [line["text"] for s in sections for line in s["narration"] if line["origin"] == "show"]
+    assert shown and all(text in voiced for text in shown)
+
+
+CORPUS = [
+    "rust-lld-on-stable/index.md", "twir-2026-04-15.md", "en-go-blog-15years.md", "en-lwkd-2020-07-12.md",
+    "ja-jser-13th.md", "ja-k8s-blog-10-years-of-kubernetes.md",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", [*CORPUS, "samples/issue-en.md", "samples/issue-ja.md"])
+def test_every_spoken_line_of_a_real_newsletter_follows_the_rules(name, tmp_path):
+    from mediagen.writing.rules import problems
+
+    issue = SAMPLES.parent / name if name.startswith("samples/") else corpus_file(name)
+    out = tmp_path / "out"
+    pipeline.write_script_only(issue, pipeline.BuildOptions(out=out))
+    episode = yaml.safe_load((out / "episode.yaml").read_text(encoding="utf-8"))
+    broken = [
+        (line["text"], problems(line["text"], episode["lang"]))
+        for section in episode["sections"]
+        for line in section["narration"]
+        if problems(line["text"], episode["lang"])
+    ]
+    assert not broken
+    origins = {line["origin"] for section in episode["sections"] for line in section["narration"]}
+    assert origins <= {"author", "show"}  # the default writes no model's sentence

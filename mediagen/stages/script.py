@@ -71,6 +71,7 @@ class ScriptReport:
     # The guard's work: each model's item it refused, why, and what took its place (None: dropped).
     replaced: list[dict[str, str | None]] = field(default_factory=list)
     written: list[str] = field(default_factory=list)  # sections with sentences the model wrote
+    left_out: list[str] = field(default_factory=list)  # warnings: the author's words not heard
 
     def add(self, other: ScriptReport) -> None:
         self.llm_calls += other.llm_calls
@@ -78,6 +79,7 @@ class ScriptReport:
         self.rejected += other.rejected
         self.replaced += other.replaced
         self.written += other.written
+        self.left_out += other.left_out
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,11 @@ class Scripter:
         section = unit.section or Section(INTRO_ID, self.doc.title, [], [], "")
         title = self.doc.title if intro else section.title
         found = extract.material(section, self.lang, self.turn_words)
+        report.left_out += [
+            f"script: section '{unit.id}': left out, the voice cannot say {'/'.join(scripts).lower()} "
+            f"text: {sentence[:60]!r}"
+            for sentence, scripts in found.foreign
+        ]
         lines, shown, flags = self._said_and_shown(unit.id, section, found, title, report)
         if not lines:  # nothing to say: the show's line for it (a title it cannot say: the plain one)
             plain = self.show.shown(section.title, self.doc.title, intro) or self.show.shown("", "", False)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mediagen.document import ListBlock, ListItem, Paragraph, Quote, Section, Subheading
-from mediagen.text import content_words, split_sentences, word_count
+from mediagen.text import content_words, letter_script, split_sentences, word_count
 from mediagen.writing.rules import bullet_problems, japanese_punctuation, speakable
 
 # A sentence that opens by pointing back (a pronoun, a connective) needs the one before it.
@@ -49,6 +49,9 @@ class Material:
     links: int  # list items that are mostly a link
     items: int  # list items in all
     prose: int  # prose sentences before the rules (said or not)
+    # Prose sentences left out because they are mostly in another language's letters (the author is
+    # told: what they wrote there is not heard), each with those letters' scripts.
+    foreign: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
     @property
     def is_link_list(self) -> bool:
@@ -69,12 +72,13 @@ def material(section: Section, lang: str, breath_words: float | None = None) -> 
             (u, p) for u in found.sentences for p in in_one_breath(u.text, lang, breath_words)
         )
     ]
-    return Material(units, found.phrases, found.links, found.items, found.prose)
+    return Material(units, found.phrases, found.links, found.items, found.prose, found.foreign)
 
 
 def _material(section: Section, lang: str) -> Material:
     units: list[Unit] = []
     phrases: list[str] = []
+    foreign: list[tuple[str, tuple[str, ...]]] = []
     links = items = prose = 0
     for block in section.blocks:
         if isinstance(block, Paragraph | Quote):
@@ -87,6 +91,8 @@ def _material(section: Section, lang: str) -> Material:
                 said = speakable(sentence, lang, close=last)
                 if said:
                     units.append(Unit(said, len(units)))
+                elif other := _other_scripts(sentence, lang):
+                    foreign.append((sentence, other))
         elif isinstance(block, ListBlock):
             for item in flatten(block.items):
                 items += 1
@@ -97,7 +103,18 @@ def _material(section: Section, lang: str) -> Material:
                     units.append(Unit(said, len(units), from_list=True))
                 else:
                     phrases.append(item.text)
-    return Material(units, phrases, links, items, prose)
+    return Material(units, phrases, links, items, prose, foreign)
+
+
+# The letters each language's sentences are written in (Japanese quotes English names freely).
+LANGUAGE_SCRIPTS = {"en": frozenset({"LATIN"}), "ja": frozenset({"HAN", "HIRAGANA", "KATAKANA", "LATIN"})}
+
+
+def _other_scripts(sentence: str, lang: str) -> tuple[str, ...]:
+    """The scripts of a sentence mostly written in letters its language does not use (else empty)."""
+    letters = [letter_script(ch) for ch in sentence if ch.isalpha()]
+    others = [s for s in letters if s not in LANGUAGE_SCRIPTS[lang]]
+    return tuple(sorted(set(others))) if letters and len(others) >= 0.5 * len(letters) else ()
 
 
 # Where an English sentence may be cut into two that are still whole: "…; B", "…, and B", "…, but B".

@@ -10,6 +10,7 @@ transition names it), so an episode of many short sections still fits its length
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from mediagen.text import word_count
@@ -33,6 +34,7 @@ class Plan:
     target_s: float
     content_s: float  # left for the sections' own sentences
     budgets: dict[str, float]  # words per section
+    words: float = 0.0  # all the sections' words: what content_s holds
 
 
 def plan(materials: dict[str, Material], lang: str, minutes: float, show: bool) -> Plan:
@@ -47,7 +49,21 @@ def plan(materials: dict[str, Material], lang: str, minutes: float, show: bool) 
     total = sum(available.values())
     words_left = content * SPEAKING_RATE[lang] / (1 + SENTENCE_PAUSE_S * SPEAKING_RATE[lang] / 15)
     budgets = {sid: words_left * words / total if total else 0.0 for sid, words in available.items()}
-    return Plan(target, content, budgets)
+    return Plan(target, content, budgets, words_left)
+
+
+def fitted(plan: Plan, chosen: Callable[[dict[str, float]], float], rounds: int = 4) -> Plan:
+    """The plan with its budgets scaled until what the writer takes for them (`chosen`: the words it
+    would say, whole sentences only) fills the length: a section whose budget is under its shortest
+    sentence says nothing, and the others may then say more."""
+    budgets = plan.budgets
+    for _ in range(rounds):
+        said = chosen(budgets)
+        if not said or abs(said - plan.words) <= 0.05 * plan.words:
+            break
+        scale = min(2.0, max(0.5, plan.words / said))
+        budgets = {sid: budget * scale for sid, budget in budgets.items()}
+    return Plan(plan.target_s, plan.content_s, budgets, plan.words)
 
 
 def _words(found: Material, lang: str) -> float:
