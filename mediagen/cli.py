@@ -85,8 +85,9 @@ _voice_option = click.option(
     "--voice",
     default=None,
     metavar="NAME|PATH.onnx",
-    help="The voice: for Japanese a Kokoro voice (jf_alpha, jf_gongitsune, jf_nezumi, jf_tebukuro, "
-    "jm_kumo; default jf_alpha), for English a Piper .onnx voice file (default: the bundled joe voice).",
+    help="The narrator's voice. English: joe (piper, the default), a Piper .onnx voice file, or one of "
+    "Kokoro's packs (jf_gongitsune, jf_alpha, jf_nezumi, jf_tebukuro, jm_kumo) fed English phonemes; "
+    "Japanese: a Kokoro pack (default jf_alpha). A dialogue's hosts: [show] hosts in mediagen.toml.",
 )
 _templates_option = click.option(
     "--templates",

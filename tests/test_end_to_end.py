@@ -207,3 +207,7 @@ def test_every_spoken_line_of_a_real_newsletter_follows_the_rules(name, tmp_path
     assert not broken
     origins = {line["origin"] for section in episode["sections"] for line in section["narration"]}
     assert origins <= {"author", "show"}  # the default writes no model's sentence
+    sections = episode["sections"]
+    assert sections[0]["narration"][0]["origin"] == "show"  # the opening
+    assert all(s["narration"][0]["origin"] == "show" for s in sections[1:])  # a line into each section
+    assert sections[-1]["narration"][-1]["origin"] == "show"  # the sign-off

@@ -10,7 +10,7 @@ from mediagen.templating import Templates, search_path
 from mediagen.writing import guard, length
 from mediagen.writing.extract import material
 from mediagen.writing.rules import bullet_problems, problems, speakable
-from mediagen.writing.show import Show, in_sentence, spoken_list
+from mediagen.writing.show import Show, in_sentence, quoted, spoken_list
 
 from .conftest import SAMPLES, corpus_file
 
@@ -157,8 +157,26 @@ def test_titles_inside_a_sentence_keep_names_and_lower_plain_words():
     assert in_sentence("Reading list") == "reading list"
     assert in_sentence("This Week in Rust 647") == "This Week in Rust 647"
     assert in_sentence("Rust 1.90 is out", frozenset({"Rust"})) == "Rust 1.90 is out"
-    assert spoken_list(["A", "B", "C"], "en") == "A, B, and C"
+    assert spoken_list(["A", "B", "C"], "en") == "“A”, “B”, and “C”"
     assert spoken_list(["一", "二"], "ja") == "「一」、「二」"
+
+
+def test_the_shows_lines_name_any_title_so_that_the_sentence_stays_grammatical():
+    show = Show(Templates(search_path(None)), "en", "Field Notes")
+    titles = ["Deprecated", "Why we moved to Rust?", "Rust 1.90 is out", "What's “new”"]
+    lines = [line for n, title in enumerate(titles, 1) for line in show.transition(title, n, 4)]
+    lines += show.signoff("Deprecated") + show.ask("Deprecated", 1, 4)
+    assert "Let's start with “Deprecated”." in lines
+    assert "Our next topic is “Rust 1.90 is out”." in lines
+    assert "Finally, let's look at “What's ‘new’”." in lines  # no quotes inside quotes
+    assert all("?”" not in line for line in lines)  # a title's own question mark is not the line's
+    assert quoted("非推奨", "ja") == "「非推奨」"
+
+
+def test_a_heading_or_a_label_is_not_a_sentence():
+    assert "a heading or label, not a sentence" in problems("Next Deadline: Complete Docs, July 16th.", "en")
+    assert not problems("CSI Migration for vSphere goes beta.", "en")
+    assert not problems("And I'm Ken.", "en")
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])

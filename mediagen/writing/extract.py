@@ -23,6 +23,12 @@ _ANAPHORA = {
     "en": re.compile(r"(?:These|Those|They|It|Its|This is|That is|Such|However|But|And|Also|Then|Still)\b"),
     "ja": re.compile(r"(?:それ|そのため|そこで|しかし|ただし|また、|さらに|つまり|これら)"),
 }
+# A sentence that points ahead at what follows it on the page (a command, a list, a picture): the
+# listener never hears that part ("Slackでは次のコマンドでRSSを登録できます。").
+_POINTS_AHEAD = {
+    "en": re.compile(r"\b(?:the following|as follows|below|shown here|like this)\b", re.I),
+    "ja": re.compile(r"次の(?:コマンド|コード|よう|とおり|通り|設定|例)|以下の|以下のよう|下記|こちらの"),
+}
 DEFAULT_BUDGET_WORDS = 70  # what a section is summarized in, without --minutes
 LINK_LIST_WORDS = 35  # what a section of links says of its own before its one line
 MAX_KEY_SENTENCES = 3
@@ -197,7 +203,9 @@ def key_sentences(
 
     chosen: list[int] = []
     used = 0
-    for index in sorted(range(len(sentences)), key=lambda i: (-score(i), i)):
+    # A sentence that points ahead at what the listener does not hear is said only when nothing else is.
+    candidates = [i for i, s in enumerate(sentences) if not _POINTS_AHEAD[lang].search(s)]
+    for index in sorted(candidates or range(len(sentences)), key=lambda i: (-score(i), i)):
         count = word_count(sentences[index], lang)
         if (chosen or not at_least_one) and used + count > budget_words:
             continue

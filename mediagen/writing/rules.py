@@ -103,6 +103,8 @@ def _sentence_problems(text: str, lang: str) -> list[str]:
             found.append("too short to be a sentence")
         if text[:1].islower() or text[:1] in "-–—•·,;:)":
             found.append("starts halfway")
+        if len(words) >= 4 and not any(w.isalpha() and w.islower() for w in words):
+            found.append("a heading or label, not a sentence")  # "Next Deadline: Complete Docs, July 16th."
         if _JA_CHAR.search(text):
             found.append("not English")
     return found

@@ -47,6 +47,7 @@ class Show:
     def __post_init__(self) -> None:
         env = self.templates.env
         env.filters["in_sentence"] = lambda title: in_sentence(title, self.names)
+        env.filters["quoted"] = lambda title: quoted(title, self.lang)
         env.filters["spoken_list"] = lambda items: spoken_list(items, self.lang, self.names)
 
     def opening(self, title: str, topics: list[str]) -> list[str]:
@@ -143,11 +144,21 @@ def proper_words(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def spoken_list(items: list[str], lang: str, names: frozenset[str] = frozenset()) -> str:
-    """ "a, b, and c" (English) or 「a」、「b」、「c」 (Japanese)."""
+def quoted(title: str, lang: str) -> str:
+    """A title named inside a sentence: “Deprecated” (English), 「非推奨」 (Japanese). Quoted, any title
+    reads as a name, so "Next, let's talk about “Deprecated”." stays grammatical where "…talk about
+    deprecated." would not; the quotes are shown in captions and not said."""
+    title = title.strip().rstrip(".!?。！？:：;；")
     if lang == "ja":
-        return "、".join(f"「{re.sub(r'[「」]', '', item)}」" for item in items)
-    items = [in_sentence(item, names) for item in items]
+        return f"「{re.sub(r'[「」]', '', title)}」"
+    return "“" + title.replace("“", "‘").replace("”", "’") + "”"
+
+
+def spoken_list(items: list[str], lang: str, names: frozenset[str] = frozenset()) -> str:
+    """ "“a”, “b”, and “c”" (English) or 「a」、「b」、「c」 (Japanese): each title quoted."""
+    if lang == "ja":
+        return "、".join(quoted(item, lang) for item in items)
+    items = [quoted(item, lang) for item in items]
     if len(items) <= 2:
         return " and ".join(items)
     return ", ".join(items[:-1]) + ", and " + items[-1]
