@@ -30,7 +30,7 @@ from mediagen.stages import publish, qa, script, slides, voice
 from mediagen.templating import Templates
 from mediagen.voices import Casting
 
-STAGE_VERSIONS = {"script": 7, "voice": 2, "qa": 5, "slides": 1, "fonts": 2, "mux": 3, "thumbnail": 1}
+STAGE_VERSIONS = {"script": 8, "voice": 2, "qa": 5, "slides": 1, "fonts": 2, "mux": 3, "thumbnail": 1}
 
 
 def digest(text: str) -> str:

@@ -96,7 +96,13 @@ def day_ordinals(text: str) -> str:
     return _DAY_BEFORE_MONTH.sub(lambda m: nth(m.group(1)) + m.group(2), text)
 
 
+# A word joined from words in camel case ("volumeClaimTemplates", "StatefulSets", "CoreDNS"): piper
+# runs it together ("stavel sets"), so it gets its parts; a short head ("McDonald", "iPhone") stays.
+_CAMEL = re.compile(r"(?<=[a-z]{3})(?=[A-Z][a-z]{2,}|[A-Z]{2,}\b)")
+
+
 def _normalize_en(text: str) -> str:
+    text = _CAMEL.sub(" ", text)
     for pattern, words in _ABBREVIATIONS.items():
         text = re.sub(pattern, words, text, flags=re.I)
     text = day_ordinals(text)

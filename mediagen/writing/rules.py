@@ -25,7 +25,10 @@ _KANA = re.compile(
 
 URL = re.compile(
     r"(?:https?|ftp|file)://\S+|www\.\S+|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"
-    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|dev|rs|jp|app|ai)/\S*",
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|dev|rs|jp|app|ai)/\S*"
+    # a bare domain given as an address ("viewed at this-week-in-rust.org"); one used as a name
+    # ("JSer.infoは…", "Node.js") is a name
+    r"|\b(?:at|to|visit|via|from|see|on)\s+[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|dev|rs|jp|app|ai|info)\b",
     re.I,
 )
 CITATION = re.compile(
