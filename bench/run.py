@@ -273,6 +273,7 @@ def voice(work: Path) -> dict:
     from mediagen.engines.registry import engine_identity, get_engine
     from mediagen.episode import load_episode
     from mediagen.stages.voice import lines_to_voice
+    from mediagen.voices import Casting
 
     lines = lines_to_voice(load_episode(work / "rust-lld-on-stable-verbatim" / "episode.yaml"))
     engine = get_engine("tts", "piper")
@@ -286,7 +287,8 @@ def voice(work: Path) -> dict:
         baseline.append(time.perf_counter() - started)
         cache = Cache(work / f"voice-cache-{attempt}")
         started = time.perf_counter()
-        incremental.voice_lines(lines, "en", identity, lambda: engine, cache, incremental.Ledger())
+        casting = Casting("en", None, lambda _: engine, lambda _: identity)
+        incremental.voice_lines(lines, "en", casting, cache, incremental.Ledger())
         ours.append(time.perf_counter() - started)
     return {
         "voice_ratio": round(statistics.median(ours) / statistics.median(baseline), 3),
