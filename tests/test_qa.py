@@ -439,20 +439,24 @@ def pauses_in(audio: np.ndarray, rate: int) -> list[tuple[float, float]]:
 
 
 def cue_timing(out: Path) -> tuple[list[float], list[float]]:
-    """For the cues of a build that follow a pause: how far each starts from where the sound after
-    that pause begins (seconds, signed); and the start of every cue that begins inside a pause."""
+    """For the cues of a build that follow a pause (one ends after the previous cue does, and within
+    0.3 s of the cue's start): how far each starts from where the sound after that pause
+    begins (seconds, signed); and the start of every cue that begins inside a pause. A cue cut a word
+    or two after a pause, its first words after the pause ending the previous cue, follows no pause."""
     from mediagen.media.ffmpeg import decode_audio
 
     rate = 16_000
     pauses = pauses_in(decode_audio(out / "episode.mp3", rate, "test"), rate)
-    onsets = [end for _, end in pauses]
     after_pause, inside = [], []
-    for start, _, _ in read_cues(out / "episode.srt"):
-        nearest = min(onsets, key=lambda t: abs(t - start))
-        if abs(nearest - start) <= 0.3:
+    previous_end = 0.0
+    for start, end, _ in read_cues(out / "episode.srt"):
+        between = [p_end for _, p_end in pauses if p_end >= previous_end - 0.05]
+        nearest = min(between, key=lambda t: abs(t - start), default=None)
+        if nearest is not None and abs(nearest - start) <= 0.3:
             after_pause.append(start - nearest)
-        elif any(begin + 0.05 < start < end - 0.05 for begin, end in pauses):
+        elif any(begin + 0.05 < start < stop - 0.05 for begin, stop in pauses):
             inside.append(start)
+        previous_end = end
     return after_pause, inside
 
 
