@@ -36,13 +36,13 @@ def run_once(test: str, cache: Path) -> tuple[bool, float, str]:
     env = dict(os.environ, MEDIAGEN_CACHE=str(cache))
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", test],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", "--tb=line", test],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
     )
-    tail = "\n".join(done.stdout.splitlines()[-3:])
+    tail = "\n".join(done.stdout.splitlines()[-8:])  # the failing assertion's line with its values
     return done.returncode == 0, time.perf_counter() - started, tail
 
 
