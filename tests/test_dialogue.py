@@ -4,6 +4,7 @@ line when its speaker changes."""
 from __future__ import annotations
 
 from itertools import groupby, pairwise
+from pathlib import Path
 
 import pytest
 import yaml
@@ -64,12 +65,18 @@ def dialogue_checks(episode: dict) -> None:
             assert not problems(line["text"], lang), line
 
 
-def test_a_dialogue_episode_has_two_hosts_who_take_turns(tmp_path, fake_engines):
-    engines, _, _ = fake_engines
+def build_sample(tmp_path: Path, engines, **options) -> tuple[Path, dict]:
+    """The dialogue test issue built into tmp_path/out with fake engines: (out folder, report)."""
     issue = tmp_path / "issue.md"
     issue.write_text(ISSUE, encoding="utf-8")
     out = tmp_path / "out"
-    report = pipeline.build(issue, pipeline.BuildOptions(out=out, mode="dialogue"), engines=engines).report
+    report = pipeline.build(issue, pipeline.BuildOptions(out=out, **options), engines=engines).report
+    return out, report
+
+
+def test_a_dialogue_episode_has_two_hosts_who_take_turns(tmp_path, fake_engines):
+    engines, _, _ = fake_engines
+    out, report = build_sample(tmp_path, engines, mode="dialogue")
     episode = yaml.safe_load((out / "episode.yaml").read_text(encoding="utf-8"))
     assert episode["schema"] == 2 and episode["mode"] == "dialogue" == report["mode"]
     assert {s["name"] for s in episode["speakers"].values()} == {"Mika", "Ken"}
@@ -82,10 +89,7 @@ def test_captions_say_who_speaks(tmp_path, fake_engines):
     import webvtt
 
     engines, _, _ = fake_engines
-    issue = tmp_path / "issue.md"
-    issue.write_text(ISSUE, encoding="utf-8")
-    out = tmp_path / "out"
-    pipeline.build(issue, pipeline.BuildOptions(out=out, mode="dialogue"), engines=engines)
+    out, _ = build_sample(tmp_path, engines, mode="dialogue")
     voices = [caption.voice for caption in webvtt.read(str(out / "episode.vtt"))]
     assert set(voices) == {"Mika", "Ken"} and all(voices)
     srt = [lines for _, _, lines in read_cues(out / "episode.srt")]
@@ -97,11 +101,7 @@ def test_captions_say_who_speaks(tmp_path, fake_engines):
 
 def test_changing_one_lines_speaker_revoices_exactly_that_line(tmp_path, fake_engines):
     engines, _, tts = fake_engines
-    issue = tmp_path / "issue.md"
-    issue.write_text(ISSUE, encoding="utf-8")
-    out = tmp_path / "out"
-    options = pipeline.BuildOptions(out=out, mode="dialogue", cache=tmp_path / "cache", qa=False)
-    pipeline.build(issue, options, engines=engines)
+    out, _ = build_sample(tmp_path, engines, mode="dialogue", cache=tmp_path / "cache", qa=False)
     path = out / "episode.yaml"
     episode = load_episode(path)
     line = next(line for line in episode.sections[1].narration if line.origin == "author")
@@ -119,10 +119,7 @@ def test_changing_one_lines_speaker_revoices_exactly_that_line(tmp_path, fake_en
 
 def test_a_schema_1_episode_renders_with_one_voice(tmp_path, fake_engines):
     engines, _, _tts = fake_engines
-    issue = tmp_path / "issue.md"
-    issue.write_text(ISSUE, encoding="utf-8")
-    out = tmp_path / "out"
-    pipeline.build(issue, pipeline.BuildOptions(out=out, mode="summary"), engines=engines)
+    out, _ = build_sample(tmp_path, engines, mode="summary")
     path = out / "episode.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("schema: 2", "schema: 1"), encoding="utf-8")
     report = pipeline.render(path, pipeline.BuildOptions(), engines=engines).report

@@ -48,7 +48,7 @@ class Show:
         env = self.templates.env
         env.filters["in_sentence"] = lambda title: in_sentence(title, self.names)
         env.filters["quoted"] = lambda title: quoted(title, self.lang)
-        env.filters["spoken_list"] = lambda items: spoken_list(items, self.lang, self.names)
+        env.filters["spoken_list"] = lambda items: spoken_list(items, self.lang)
 
     def opening(self, title: str, topics: list[str]) -> list[str]:
         return [text for text, _ in self.opening_roles(title, topics)]
@@ -154,7 +154,7 @@ def quoted(title: str, lang: str) -> str:
     return "“" + title.replace("“", "‘").replace("”", "’") + "”"
 
 
-def spoken_list(items: list[str], lang: str, names: frozenset[str] = frozenset()) -> str:
+def spoken_list(items: list[str], lang: str) -> str:
     """ "“a”, “b”, and “c”" (English) or 「a」、「b」、「c」 (Japanese): each title quoted."""
     if lang == "ja":
         return "、".join(quoted(item, lang) for item in items)
