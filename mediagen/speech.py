@@ -28,6 +28,8 @@ _DATE_RANGE = re.compile(r"(\d{4}-\d{2}-\d{2})\s+[-–—]\s+(\d{4}-\d{2}-\d{2})
 # Digit boundaries are spelled out: `\b` finds none between a digit and a Japanese character.
 _ISO_DATE = re.compile(r"(?<![\d-])(\d{4})-(\d{2})-(\d{2})(?![\d-])")
 _VERSION = re.compile(r"(?<![\d.])(\d+(?:\.\d+){2,})(?:-([A-Za-z]+)\.?(\d+)?)?(?![\d])")
+# "v1.1.1" is read "vee one", heard "be 1.1.1": said "version 1 point 1 point 1"
+_V_VERSION = re.compile(r"(?<![\w.])[vV](?=\d+(?:\.\d+)+(?![\w.]))")
 _MULTIPLIER = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)\s?[x×](?![A-Za-z0-9])")
 _ISSUE_NUMBER = re.compile(r"#(\d+)\b")
 _HASHTAG = re.compile(r"#(?=[A-Za-z])")
@@ -56,6 +58,7 @@ _SYMBOLS_EN = {
     "|": ", ",
     "~": " about ",
     "=": " equals ",
+    "+": " plus ",  # "Kubeadm + CoreDNS", "C++": said, so written for the speech check too
 }
 _SYMBOLS_JA = {
     "/": "、",
@@ -77,6 +80,7 @@ def normalize_for_speech(text: str, lang: str) -> str:
     text = _DOMAIN.sub(lambda m: m.group(0).replace(".", " dot " if lang == "en" else "ドット"), text)
     text = _DATE_RANGE.sub(r"\1 to \2" if lang == "en" else r"\1から\2", text)
     text = _ISO_DATE.sub(_say_date_en if lang == "en" else _say_date_ja, text)
+    text = _V_VERSION.sub("version " if lang == "en" else "バージョン", text)
     text = _VERSION.sub(_say_version_en if lang == "en" else _say_version_ja, text)
     text = _SNAKE.sub(" ", text)
     text = _normalize_ja(text) if lang == "ja" else _normalize_en(text)
@@ -117,14 +121,28 @@ def _normalize_en(text: str) -> str:
     return text
 
 
+# A number in Japanese text, not part of a Latin-script name ("x86", "ES2024", "MP3").
+_JA_NUMBER = re.compile(r"(?<![A-Za-z_\d,])(\d{1,3}(?:,\d{3})+|\d{1,16})(?![A-Za-z_\d])")
+
+
 def _normalize_ja(text: str) -> str:
     text = unicodedata.normalize("NFKC", text) if re.search(r"[０-９Ａ-Ｚａ-ｚ]", text) else text
     text = _MULTIPLIER.sub(r"\1倍", text)
     text = re.sub(r"(\d)\.(\d)", r"\1点\2", text)
     text = _ISSUE_NUMBER.sub(r"\1番", text)
+    text = _JA_NUMBER.sub(_say_number_ja, text)
     for symbol, words in _SYMBOLS_JA.items():
         text = text.replace(symbol, words)
     return text
+
+
+def _say_number_ja(match: re.Match[str]) -> str:
+    """Digits as kanji numerals: Kokoro's phonemizer reads digits before a counter digit by digit and
+    with the wrong counter ("1月16日" as "ichi tsuki juu muika", "20日" as "nijuu bi"); in kanji
+    ("一月十六日", "二十日") it reads them right. A recognizer's "16日" reads the same (see qa)."""
+    from num2words import num2words
+
+    return str(num2words(int(match.group(1).replace(",", "")), lang="ja"))
 
 
 def _strip_pictographs(text: str) -> str:

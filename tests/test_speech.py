@@ -31,6 +31,12 @@ from mediagen.speech import normalize_for_speech
         ("Use x86_64-unknown-linux-gnu.", "Use x86 64-unknown-linux-gnu."),
         ("Great news 🦀🎉 today.", "Great news today."),
         ("Pages 10–20 & more.", "Pages 10 to 20 and more."),
+        (
+            "Image bumped to v1.1.1, and v2.0 next.",
+            "Image bumped to version 1 point 1 point 1, and version 2.0 next.",
+        ),
+        ("Kubeadm + CoreDNS in C++.", "Kubeadm plus Core DNS in C plus plus."),
+        ("Keep dev1.2 and 1.2v as written.", "Keep dev1.2 and 1.2v as written."),
     ],
 )
 def test_english_text_is_rewritten_only_where_the_voice_would_mangle_it(written, spoken):
@@ -40,9 +46,11 @@ def test_english_text_is_rewritten_only_where_the_voice_would_mangle_it(written,
 @pytest.mark.parametrize(
     ("written", "spoken"),
     [
-        ("3.5倍速くなりました。", "3点5倍速くなりました。"),
-        ("2026-04-15に公開。", "2026年4月15日に公開。"),
-        ("成功率は９０%です。", "成功率は90パーセントです。"),
+        ("3.5倍速くなりました。", "三点五倍速くなりました。"),
+        ("2026-04-15に公開。", "二千二十六年四月十五日に公開。"),
+        ("成功率は９０%です。", "成功率は九十パーセントです。"),
+        ("1月16日と20日に18,000人が来た。", "一月十六日と二十日に一万八千人が来た。"),
+        ("ES2024とx86とMP3はそのまま。", "ES2024とx86とMP3はそのまま。"),
         ("詳しくは https://example.jp/a をご覧ください。", "詳しくは をご覧ください。"),
     ],
 )
