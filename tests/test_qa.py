@@ -361,7 +361,9 @@ def test_a_reply_with_only_inventions_is_not_usable():
 # --- with the real voice and recognizer ------------------------------------------------------------
 
 
-MANGLED = "---\ntitle: Data\n---\n\n# Data\n\n## Storage\n\nOur data lives in PostgreSQL.\n"
+# Piper says "kubectl" as "cubicle" (heard so in 20 of 20 takes, WER 0.33 or more; "cube control" heard
+# right in 20 of 20): a name every take mangles, so the test's premise holds every time.
+MANGLED = "---\ntitle: Cluster\n---\n\n# Cluster\n\n## Tools\n\nWe run kubectl.\n"
 
 
 @pytest.mark.slow
@@ -393,7 +395,7 @@ def test_a_mangled_name_is_flagged_and_a_lexicon_entry_fixes_it_while_captions_k
         return json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
 
     def check(report: dict) -> dict:
-        return next(s for s in report["qa"]["sentences"] if "PostgreSQL" in s["text"])
+        return next(s for s in report["qa"]["sentences"] if "kubectl" in s["text"])
 
     before_report = build()
     before = check(before_report)
@@ -401,19 +403,19 @@ def test_a_mangled_name_is_flagged_and_a_lexicon_entry_fixes_it_while_captions_k
     qa_run = subprocess.run(
         [sys.executable, "-m", "mediagen", "qa", "out"], cwd=tmp_path, capture_output=True, text=True
     )
-    assert qa_run.returncode == 1 and "PostgreSQL" in qa_run.stdout
+    assert qa_run.returncode == 1 and "kubectl" in qa_run.stdout
     second = before_report["qa"]["second_opinion"]  # tiny.en heard it wrong, so base was asked too
     assert second["asr"].startswith("whisper:base") and second["asked"] >= 1
     assert f"asked about {second['asked']} sentences" in qa_run.stdout
 
-    (folder / "lexicon.yaml").write_text("en:\n  PostgreSQL: Post-gress-Q-L\n", encoding="utf-8")
+    (folder / "lexicon.yaml").write_text("en:\n  kubectl: cube control\n", encoding="utf-8")
     report = build()
     after = check(report)
     assert not after["flagged"] and after["score"] < before["score"] and after["score"] <= 0.15, after
-    said = next(s for s in report["sentences"] if "PostgreSQL" in s["text"])
-    assert said["spoken"] == "Our data lives in Post-gress-Q-L."
+    said = next(s for s in report["sentences"] if "kubectl" in s["text"])
+    assert said["spoken"] == "We run cube control."
     captions = " ".join(" ".join(lines) for _, _, lines in read_cues(tmp_path / "out" / "episode.srt"))
-    assert "PostgreSQL" in captions and "gress" not in captions
+    assert "kubectl" in captions and "cube" not in captions
 
 
 FRAME_S = 0.01
