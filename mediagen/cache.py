@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mediagen.files import atomic_path, atomic_write_bytes, atomic_write_text
+from mediagen.files import atomic_write_bytes, atomic_write_text
 
 CACHE_DIRNAME = Path(".mediagen") / "cache"
 OUTPUTS_INDEX = "outputs.json"
@@ -37,11 +36,10 @@ def default_cache_dir(issue_folder: Path) -> Path:
 
 @dataclass
 class Usage:
-    """What one build took from the cache and what it had to make, per stage; and every key it used."""
+    """What one build took from the cache and what it had to make, per stage."""
 
     reused: Counter[str] = field(default_factory=Counter)
     redone: Counter[str] = field(default_factory=Counter)
-    keys: set[str] = field(default_factory=set)
 
     def as_report(self) -> dict[str, dict[str, int]]:
         stages = sorted(set(self.reused) | set(self.redone))
@@ -77,21 +75,13 @@ class Cache:
         atomic_write_bytes(path, data)
         return path
 
-    def put_file(self, stage: str, key: str, suffix: str, source: Path) -> Path:
-        path = self.path(stage, key, suffix)
-        with atomic_path(path) as tmp:
-            shutil.copyfile(source, tmp)
-        return path
-
     # -- book-keeping -------------------------------------------------------------------------------
 
     def hit(self, stage: str, key: str) -> None:
         self.usage.reused[stage] += 1
-        self.usage.keys.add(key)
 
     def miss(self, stage: str, key: str) -> None:
         self.usage.redone[stage] += 1
-        self.usage.keys.add(key)
 
     def register_output(self, out_dir: Path) -> None:
         """Remember an output folder whose manifest names the entries `prune` must keep."""

@@ -1,4 +1,4 @@
-"""Shared fixtures. Real models run on short inputs; fakes (mediagen.engines.fake) test logic fast."""
+"""Shared fixtures. Real models run on short inputs; fakes (tests/fakes.py) test logic fast."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mediagen import pipeline
-from mediagen.engines.fake import FakeLLM, FakeTTS
+from tests.fakes import FakeLLM, FakeTTS
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"

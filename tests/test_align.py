@@ -2,7 +2,7 @@ import itertools
 
 import pytest
 
-from mediagen.engines.fake import FakeTTS
+from tests.fakes import FakeTTS
 from mediagen.episode import Episode, EpisodeSection, Narration, Slide
 from mediagen.stages.align import caption_cues, schedule_slides
 from mediagen.stages.voice import voice_episode

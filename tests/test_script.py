@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from mediagen.engines.fake import FakeLLM
+from tests.fakes import FakeLLM
 from mediagen.stages.parse import parse_issue
 from mediagen.stages.script import FLAG_FALLBACK, FLAG_LINKS, check_llm_reply, write_script
 from mediagen.templating import Templates, search_path

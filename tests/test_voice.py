@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mediagen.engines.fake import FakeTTS
+from tests.fakes import FakeTTS
 from mediagen.engines.registry import get_engine
 from mediagen.episode import Episode, EpisodeSection, Narration, Slide
 from mediagen.errors import StageError

@@ -11,5 +11,3 @@ def register(register_engine: Callable[[str, str, type | str], None]) -> None:
     register_engine("tts", "piper", "mediagen.engines.piper:PiperEngine")
     register_engine("tts", "kokoro", "mediagen.engines.kokoro:KokoroEngine")
     register_engine("asr", "whisper", "mediagen.engines.whisper:WhisperEngine")
-    register_engine("llm", "fake", "mediagen.engines.fake:FakeLLM")
-    register_engine("tts", "fake", "mediagen.engines.fake:FakeTTS")

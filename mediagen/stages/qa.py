@@ -45,7 +45,6 @@ METRIC = {"en": "wer", "ja": "kana-cer"}
 # base model (tiny.en mishears names the voice said well: "crates" as "create", "rustup" as "Russ up");
 # Japanese is heard by base already. The better of the two hearings counts.
 SECOND_OPINION = {"en": "base"}
-FLAG = "asr-mismatch"
 
 
 @dataclass(frozen=True)
