@@ -2,10 +2,10 @@ import itertools
 
 import pytest
 
-from tests.fakes import FakeTTS
 from mediagen.episode import Episode, EpisodeSection, Narration, Slide
 from mediagen.stages.align import caption_cues, schedule_slides
 from mediagen.stages.voice import voice_episode
+from tests.fakes import FakeTTS
 
 
 def make_episode(*sections: tuple[list[str], list[Slide]]) -> Episode:

@@ -2,13 +2,13 @@ import json
 
 import pytest
 
-from tests.fakes import FakeLLM
 from mediagen.stages.parse import parse_issue
 from mediagen.stages.script import FLAG_FALLBACK, FLAG_LINKS, check_llm_reply, write_script
 from mediagen.templating import Templates, search_path
 from mediagen.writing.extract import phrase
 from mediagen.writing.rules import problems
 from mediagen.writing.show import Show
+from tests.fakes import FakeLLM
 
 SECTION = (
     "---\ntitle: Garden\n---\n\n## The garden sensor\n\n"

@@ -1,13 +1,13 @@
 import numpy as np
 import pytest
 
-from tests.fakes import FakeTTS
 from mediagen.engines.registry import get_engine
 from mediagen.episode import Episode, EpisodeSection, Narration, Slide
 from mediagen.errors import StageError
 from mediagen.media.samples import resample
 from mediagen.stages.voice import SECTION_PAUSE_S, SENTENCE_PAUSE_S, voice_episode
 from mediagen.text import character_error_rate, kana_reading
+from tests.fakes import FakeTTS
 
 
 def episode(lang: str, *sections: list[str]) -> Episode:
