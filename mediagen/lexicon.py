@@ -52,12 +52,19 @@ class Lexicon:
     def for_lang(self, lang: str) -> tuple[Entry, ...]:
         return self.entries.get(lang, ())
 
-    def apply(self, text: str, lang: str) -> str:
+    def apply(self, text: str, lang: str, between: Callable[[str], str] | None = None) -> str:
+        """`text` with every entry's word respelled; `between`, if given, rewrites the rest (and never
+        a respelling)."""
+        between = between or (lambda part: part)
         entries = self.for_lang(lang)
         if not entries:
-            return text
+            return between(text)
         pattern, say = _compiled(entries)
-        return pattern.sub(lambda m: say(m.group(0)), text)
+        pieces, last = [], 0
+        for found in pattern.finditer(text):
+            pieces += [between(text[last : found.start()]), say(found.group(0))]
+            last = found.end()
+        return "".join([*pieces, between(text[last:])])
 
     def merged(self, other: Lexicon) -> Lexicon:
         """This lexicon with `other`'s entries added; `other` wins where both spell the same word."""

@@ -60,3 +60,13 @@ def test_japanese_text_is_normalized_for_the_japanese_voice(written, spoken):
 
 def test_a_sentence_that_is_only_a_url_says_nothing():
     assert normalize_for_speech("https://example.org/x", "en") == ""
+
+
+def test_joined_words_are_said_apart_but_a_lexicon_respelling_is_kept_as_it_is():
+    from mediagen.lexicon import parse_lexicon
+    from mediagen.stages.voice import spoken_form
+
+    lexicon = parse_lexicon("en:\n  toml: tom-ul\n  Hyperkube: hyper cube\n", "test")
+    spoken = spoken_form("Copy-pasting debian-hyperkube and e-mail toml.", "en", lexicon)
+    assert spoken == "Copy pasting debian hyper cube and e-mail tom-ul."
+    assert spoken_form("コピー-ペースト", "ja", lexicon) == "コピー-ペースト"

@@ -11,7 +11,7 @@ from mediagen.engines.base import TTSEngine
 from mediagen.episode import Episode
 from mediagen.errors import StageError
 from mediagen.lexicon import EMPTY, Lexicon
-from mediagen.speech import normalize_for_speech
+from mediagen.speech import normalize_for_speech, unjoined
 from mediagen.text import MAX_SENTENCE_CHARS, letter_script, split_sentences
 from mediagen.timeline import SectionSpan, SpokenWord, VoicedSentence, Voiceover
 
@@ -106,8 +106,9 @@ def speakable(text: str, scripts: frozenset[str] | None) -> str | None:
 
 
 def spoken_form(text: str, lang: str, lexicon: Lexicon = EMPTY) -> str:
-    """What the voice is given for `text`: the lexicon's respellings, then normalized for speech."""
-    return normalize_for_speech(lexicon.apply(text, lang), lang)
+    """What the voice is given for `text`: the lexicon's respellings, the author's own words apart where
+    they are joined (see `speech.unjoined`), then normalized for speech."""
+    return normalize_for_speech(lexicon.apply(text, lang, lambda part: unjoined(part, lang)), lang)
 
 
 def synthesize_line(engine: TTSEngine, line: Line, take: int = 1) -> np.ndarray:
