@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from mediagen.errors import InputError, MediagenError
-from mediagen.files import atomic_write_text
+from mediagen.files import atomic_write_text, issue_stem, safe_name
 from mediagen.pipeline import BuildOptions, build
 
 BATCH_REPORT = "batch.json"
@@ -61,13 +61,7 @@ def find_issues(folder: Path) -> list[Path]:
 
 def issue_name(issue: Path, folder: Path) -> str:
     """The issue's folder name under SITE_DIR: its file name, or its bundle's name for an index.md."""
-    relative = issue.relative_to(folder)
-    stem = (
-        relative.parent.as_posix()
-        if relative.stem.lower() in ("index", "_index")
-        else relative.with_suffix("")
-    )
-    return re.sub(r"[^\w.-]+", "-", str(stem)).strip(".-") or "issue"
+    return safe_name(issue_stem(issue.relative_to(folder)))
 
 
 def run_batch(

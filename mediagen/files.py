@@ -1,13 +1,27 @@
-"""Atomic file output: a final file is either complete under its name or absent."""
+"""Atomic file output (a final file is either complete under its name or absent), and an issue's name."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+# A page bundle's page: the issue is named after its folder (`rust-lld-on-stable/index.md`).
+BUNDLE_PAGES = ("index", "_index", "readme")
+
+
+def issue_stem(issue: Path) -> str:
+    """An issue's own name: its file's, or its folder's for a bundle's page (see BUNDLE_PAGES)."""
+    return issue.parent.name if issue.stem.lower() in BUNDLE_PAGES else issue.stem
+
+
+def safe_name(name: str) -> str:
+    """`name` as a folder name: runs of anything but word characters, dots and hyphens as one hyphen."""
+    return re.sub(r"[^\w.-]+", "-", name).strip(".-") or "issue"
 
 
 def _read_umask() -> int:

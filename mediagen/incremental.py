@@ -8,9 +8,7 @@ are kept in the output folder's manifest, so `mediagen status` can say which par
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import wave
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from mediagen.engines.base import ASREngine, TTSEngine
 from mediagen.episode import EpisodeSection, Slide
 from mediagen.files import sha256_file
 from mediagen.media.samples import resample
+from mediagen.media.wav import quantize, read_wav, wav_bytes
 from mediagen.stages import publish, qa, script, slides, voice
 from mediagen.templating import Templates
 from mediagen.voices import Casting
@@ -218,32 +217,6 @@ def heard_lines(
             cache.put_json("qa", works[i].key, {"words": result.to_json()})
             heard[i] = result
     return [h for h in heard if h is not None]
-
-
-def _pcm16(samples: np.ndarray) -> np.ndarray:
-    return np.round(np.clip(samples, -1.0, 1.0) * 32767).astype("<i2")
-
-
-def quantize(samples: np.ndarray) -> np.ndarray:
-    """The samples exactly as they come back from the cache's 16-bit WAV: a fresh clip and a cached one
-    are then the same numbers, and so is everything made from them."""
-    return _pcm16(samples).astype(np.float32) / 32767
-
-
-def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as handle:
-        handle.setnchannels(1)
-        handle.setsampwidth(2)
-        handle.setframerate(rate)
-        handle.writeframes(_pcm16(samples).tobytes())
-    return buffer.getvalue()
-
-
-def read_wav(path: Path) -> tuple[np.ndarray, int]:
-    with wave.open(str(path), "rb") as handle:
-        frames = handle.readframes(handle.getnframes())
-        return np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32767, handle.getframerate()
 
 
 # --- slides: one entry per slide (its pages: one, or more when it continues) ---------------------------

@@ -11,7 +11,6 @@ import functools
 import hashlib
 import json
 import os
-import re
 import tempfile
 import time
 from collections import Counter
@@ -38,7 +37,7 @@ from mediagen.episode import (
     set_source,
 )
 from mediagen.errors import InputError, MediagenError
-from mediagen.files import atomic_write_bytes, atomic_write_text, sha256_file
+from mediagen.files import atomic_write_bytes, atomic_write_text, issue_stem, safe_name, sha256_file
 from mediagen.front_matter import checked
 from mediagen.lexicon import lexicon_for
 from mediagen.limits import Limits
@@ -172,8 +171,7 @@ def failing_stage(name: str) -> Iterator[None]:
 
 
 def default_out_dir(issue: Path) -> Path:
-    stem = issue.parent.name if issue.stem.lower() in ("index", "_index", "readme") else issue.stem
-    return Path("out") / (re.sub(r"[^\w.-]+", "-", stem).strip(".-") or "issue")
+    return Path("out") / safe_name(issue_stem(issue))
 
 
 def open_cache(option: Path | None, issue_folder: Path, config: Config | None = None) -> Cache:

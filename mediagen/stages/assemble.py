@@ -7,11 +7,8 @@ thirty times a second. Every output is written under a temporary name and rename
 
 from __future__ import annotations
 
-import wave
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from mediagen.config import Loudness as LoudnessTargets
 from mediagen.files import atomic_path
@@ -19,6 +16,7 @@ from mediagen.media import loudness
 from mediagen.media.captions import WRITERS, Cue
 from mediagen.media.chapters import Chapter, FfMetadata, tag_mp3
 from mediagen.media.ffmpeg import concat_list, run_ffmpeg
+from mediagen.media.wav import wav_bytes
 from mediagen.timeline import SlideSpan, Voiceover
 
 OUTPUT_SAMPLE_RATE = 44_100
@@ -42,12 +40,7 @@ class Release:
 
 def write_wav(voiceover: Voiceover, path: Path) -> None:
     """The narration as 16-bit mono PCM, the one source both encoders read."""
-    pcm = (np.clip(voiceover.samples, -1.0, 1.0) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(1)
-        handle.setsampwidth(2)
-        handle.setframerate(voiceover.sample_rate)
-        handle.writeframes(pcm.tobytes())
+    path.write_bytes(wav_bytes(voiceover.samples, voiceover.sample_rate))
 
 
 def encode_media(

@@ -32,6 +32,7 @@ from mediagen.document import (
     meta_value,
 )
 from mediagen.errors import InputError
+from mediagen.files import issue_stem
 from mediagen.front_matter import checked, split_front_matter
 from mediagen.limits import DEFAULT, Limits
 from mediagen.text import clean_text
@@ -310,8 +311,7 @@ def _unique_id(base: str, seen: dict[str, int]) -> str:
 
 
 def _title_from_name(path: Path) -> str:
-    stem = path.parent.name if path.stem.lower() in ("index", "_index", "readme") else path.stem
-    return re.sub(r"[-_]+", " ", stem).strip().capitalize() or "Untitled"
+    return re.sub(r"[-_]+", " ", issue_stem(path)).strip().capitalize() or "Untitled"
 
 
 class _SectionBuilder:
