@@ -24,6 +24,7 @@ _MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 TEXT_KEYS = ("title", "newsletter", "category", "series", "summary", "description")
 LANG_KEYS = ("lang", "language", "locale")
 PEOPLE_KEYS = ("author", "authors", "by")
+NEWSLETTER_KEYS = ("newsletter", "category", "series")
 DATE_KEYS = ("date",)
 MAX_TEXT_CHARS = 2_000
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from mediagen.document import meta_value
 from mediagen.episode import Episode
 from mediagen.errors import InputError
+from mediagen.front_matter import NEWSLETTER_KEYS, PEOPLE_KEYS
 from mediagen.media.chapters import Chapter, clock
 from mediagen.pages import CSS_PX_PER_PT, confined_fetcher
 from mediagen.templating import Templates
@@ -30,7 +31,7 @@ def chapters(voiceover: Voiceover) -> list[Chapter]:
 def episode_facts(episode: Episode, newsletter: str | None = None) -> dict[str, Any]:
     """Title, newsletter, date, author and a short summary, from the front matter and the introduction."""
     meta = episode.meta
-    author = meta_value(meta, "author", "authors")
+    author = meta_value(meta, *PEOPLE_KEYS)
     summary = meta_value(meta, "summary", "description")
     if not summary:
         intro = episode.sections[0].narration[1:] if episode.sections[0].id == "intro" else []
@@ -39,7 +40,7 @@ def episode_facts(episode: Episode, newsletter: str | None = None) -> dict[str, 
             summary = summary[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
     return {
         "title": episode.title,
-        "newsletter": str(meta_value(meta, "newsletter", "category", "series") or newsletter or ""),
+        "newsletter": str(meta_value(meta, *NEWSLETTER_KEYS) or newsletter or ""),
         "date": str(meta_value(meta, "date") or "")[:10],
         "author": ", ".join(map(str, author)) if isinstance(author, list) else str(author or ""),
         "summary": str(summary or ""),

@@ -22,7 +22,7 @@ from mediagen.document import INTRO_ID, Code, Document, Image, Section, Subheadi
 from mediagen.engines.base import LLMEngine
 from mediagen.episode import Episode, EpisodeSection, Link, Narration, Slide
 from mediagen.errors import InputError, MediagenError
-from mediagen.front_matter import PEOPLE_KEYS
+from mediagen.front_matter import NEWSLETTER_KEYS, PEOPLE_KEYS
 from mediagen.templating import Templates
 from mediagen.text import grounding, word_count
 from mediagen.writing import extract, guard, length
@@ -404,7 +404,7 @@ def cited_links(section: Section) -> list[Link]:
 def _byline(doc: Document) -> str:
     """The title slide's subtitle: newsletter, author(s) and date, as the front matter gives them."""
     parts = []
-    for keys in (("newsletter", "category", "series"), PEOPLE_KEYS, ("date",)):
+    for keys in (NEWSLETTER_KEYS, PEOPLE_KEYS, ("date",)):
         value = meta_value(doc.meta, *keys)
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
