@@ -342,9 +342,10 @@ def deck_fonts(text: str, cache: Cache, ledger: Ledger) -> dict[str, Path]:
 
 def thumbnail(
     facts: dict[str, object], templates: Templates, cache: Cache, ledger: Ledger, font_text: str
-) -> Path:
+) -> tuple[Path, list[str]]:
     """The episode's thumbnail PNG (in the cache), made only when what it shows or its template changed;
-    its fonts are the deck's (cut to the characters of `font_text`)."""
+    its fonts are the deck's (cut to the characters of `font_text`); and its template's refused fetches,
+    kept with it so that a reused thumbnail warns as the made one did."""
     template = templates.fingerprint([publish.THUMBNAIL_TEMPLATE])
     shown = json.dumps(facts, sort_keys=True, ensure_ascii=False)
     work = Work(
@@ -354,9 +355,11 @@ def thumbnail(
     )
     ledger.add(work)
     stored = cache.get_file("thumbnail", work.key, ".png")
-    if stored is not None:
+    notes = cache.get_json("thumbnail", work.key)
+    if stored is not None and isinstance(notes, dict):
         cache.hit("thumbnail", work.key)
-        return stored
+        return stored, [str(w) for w in notes.get("warnings", [])]
     cache.miss("thumbnail", work.key)
-    png = publish.render_thumbnail(facts, templates, deck_fonts(font_text, cache, ledger))
-    return cache.put_bytes("thumbnail", work.key, ".png", png)
+    png, warnings = publish.render_thumbnail(facts, templates, deck_fonts(font_text, cache, ledger))
+    cache.put_json("thumbnail", work.key, {"warnings": warnings})
+    return cache.put_bytes("thumbnail", work.key, ".png", png), warnings

@@ -673,7 +673,9 @@ def _publish(
     atomic_write_text(out_dir / "show-notes.md", markdown)
     atomic_write_text(out_dir / "show-notes.html", html)
     font_text = _font_text(episode, templates, run)
-    thumbnail = incremental.thumbnail(facts, templates, run.cache, run.ledger, font_text)
+    thumbnail, warnings = incremental.thumbnail(facts, templates, run.cache, run.ledger, font_text)
+    for warning in warnings:
+        run.warn(warning)
     atomic_write_bytes(out_dir / "thumbnail.png", thumbnail.read_bytes())
     tags = {
         "title": facts["title"],

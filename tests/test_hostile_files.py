@@ -242,6 +242,7 @@ BUILT = {
     "lexicon/empty.yaml": None,
     "config/empty.toml": None,
     "templates/fetch-outside.css": "refused to fetch",
+    "templates/fetch-outside.thumbnail.j2": "thumbnail: refused to fetch",
 }
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from PIL import Image
 
 from mediagen import pipeline
 from mediagen.batch import Shard, find_issues, issue_name
@@ -305,3 +306,23 @@ def test_the_example_workflow_is_valid_yaml_and_runs_only_commands_the_cli_has()
         context = cli.make_context("mediagen", list(args), resilient_parsing=False)
         name, command, rest = cli.resolve_command(context, args)
         command.make_context(name, rest, parent=context)  # raises on an unknown option or a bad value
+
+
+def test_a_thumbnail_templates_refused_fetch_warns_when_it_is_made_and_when_it_is_reused(
+    tmp_path, write_issue, fake_engines
+):
+    engines, _, _ = fake_engines
+    theme = tmp_path / "theme"
+    shutil.copytree(Path(pipeline.__file__).parent / "templates" / "thumbnail", theme / "thumbnail")
+    (theme / "thumbnail" / "default" / "thumbnail.html.j2").write_text(
+        "<!doctype html><html><head><style>@page { size: 1280px 720px; margin: 0; }</style></head>"
+        '<body><img src="file:///etc/hostname"><p>{{ title }}</p></body></html>',
+        encoding="utf-8",
+    )
+    issue = write_issue("---\ntitle: Thumbs\n---\n\n# Thumbs\n\n## One\n\nA sentence to say.\n")
+    options = pipeline.BuildOptions(out=tmp_path / "out", mode="verbatim", templates=theme, qa=False)
+    for reused in (0, 1):
+        report = pipeline.build(issue, options, engines=engines).report
+        assert report["cache"]["thumbnail"] == {"reused": reused, "redone": 1 - reused}
+        assert "thumbnail: refused to fetch file:///etc/hostname" in report["warnings"]
+    assert Image.open(tmp_path / "out" / "thumbnail.png").size == (1280, 720)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from mediagen.episode import Episode
 from mediagen.errors import InputError
 from mediagen.front_matter import NEWSLETTER_KEYS, PEOPLE_KEYS
 from mediagen.media.chapters import Chapter, clock
-from mediagen.pages import CSS_PX_PER_PT, confined_fetcher
+from mediagen.pages import confined_fetcher, rasterize
 from mediagen.templating import Templates
 from mediagen.timeline import Voiceover
 
@@ -76,9 +75,11 @@ def thumbnail_text(facts: dict[str, Any], templates: Templates) -> str:
     return shown + templates.locate(THUMBNAIL_TEMPLATE).read_text(encoding="utf-8")
 
 
-def render_thumbnail(facts: dict[str, Any], templates: Templates, fonts: dict[str, Path]) -> bytes:
-    """The thumbnail as PNG bytes, exactly 1280×720."""
-    import pypdfium2 as pdfium
+def render_thumbnail(
+    facts: dict[str, Any], templates: Templates, fonts: dict[str, Path]
+) -> tuple[bytes, list[str]]:
+    """The thumbnail as PNG bytes, exactly 1280×720, and a warning for each fetch its template was refused
+    (as the slides stage gives them)."""
     from weasyprint import HTML
 
     refused: list[str] = []
@@ -86,13 +87,7 @@ def render_thumbnail(facts: dict[str, Any], templates: Templates, fonts: dict[st
     html = templates.render(
         THUMBNAIL_TEMPLATE, font_regular=fonts["regular"].as_uri(), font_bold=fonts["bold"].as_uri(), **facts
     )
-    pdf = HTML(string=html, url_fetcher=fetcher).write_pdf()
-    document = pdfium.PdfDocument(pdf)
-    if len(document) != 1:
-        raise InputError(f"template {THUMBNAIL_TEMPLATE}: it made {len(document)} pages, expected 1")
-    image = document[0].render(scale=CSS_PX_PER_PT).to_pil().convert("RGB")
-    if image.size != THUMBNAIL_SIZE:
-        image = image.resize(THUMBNAIL_SIZE)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+    pictures = rasterize(HTML(string=html, url_fetcher=fetcher).write_pdf(), THUMBNAIL_SIZE)
+    if len(pictures) != 1:
+        raise InputError(f"template {THUMBNAIL_TEMPLATE}: it made {len(pictures)} pages, expected 1")
+    return pictures[0], [f"thumbnail: refused to fetch {url}" for url in dict.fromkeys(refused)]
