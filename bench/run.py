@@ -274,6 +274,7 @@ def voice(work: Path) -> dict:
     from mediagen.engines.registry import engine_identity, get_engine
     from mediagen.episode import load_episode
     from mediagen.stages.voice import lines_to_voice
+    from mediagen.store import Store
     from mediagen.voices import Casting
 
     lines = lines_to_voice(load_episode(work / "rust-lld-on-stable-verbatim" / "episode.yaml"))
@@ -289,7 +290,7 @@ def voice(work: Path) -> dict:
         cache = Cache(work / f"voice-cache-{attempt}")
         started = time.perf_counter()
         casting = Casting("en", None, lambda _: engine, lambda _: identity)
-        incremental.voice_lines(lines, "en", casting, cache, incremental.Ledger())
+        incremental.voice_lines(lines, "en", casting, Store(cache))
         ours.append(time.perf_counter() - started)
     return {
         "voice_ratio": round(statistics.median(ours) / statistics.median(baseline), 3),

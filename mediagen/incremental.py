@@ -1,23 +1,20 @@
-"""The stages run through the cache: per section for the script, per sentence for the voice, per slide
-for the pictures, per episode for the final mux. Only work whose key is not in the cache is done.
-
-Every piece of work is a `Work`: a stage, a name, and the named parts its key is made of. The parts
-are kept in the output folder's manifest, so `mediagen status` can say which part changed.
+"""The stages run through the store (see mediagen.store): per section for the script, per sentence for
+the voice and the speech check, per slide for the pictures, per character set for the fonts, per title
+for the thumbnail. Only work whose key is not in the cache is done.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from mediagen import pages
-from mediagen.cache import Cache, make_key
+from mediagen.cache import Cache
 from mediagen.confine import Refused
 from mediagen.document import Document
 from mediagen.engines.base import ASREngine, TTSEngine
@@ -26,46 +23,9 @@ from mediagen.files import sha256_file
 from mediagen.media.samples import resample
 from mediagen.media.wav import quantize, read_wav, wav_bytes
 from mediagen.stages import publish, qa, script, slides, voice
+from mediagen.store import Store, Work, digest
 from mediagen.templating import Templates
 from mediagen.voices import Casting
-
-STAGE_VERSIONS = {"script": 8, "voice": 2, "qa": 5, "slides": 1, "fonts": 2, "mux": 3, "thumbnail": 1}
-
-
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
-
-
-@dataclass(frozen=True)
-class Work:
-    stage: str
-    name: str
-    parts: dict[str, str]
-
-    @property
-    def key(self) -> str:
-        return make_key(self.stage, STAGE_VERSIONS[self.stage], **self.parts)
-
-    def record(self) -> dict[str, object]:
-        return {"name": self.name, "key": self.key, "parts": self.parts}
-
-
-@dataclass
-class Ledger:
-    """The work of one build, stage by stage, for the manifest (and so for status and prune)."""
-
-    works: dict[str, list[Work]] = field(default_factory=dict)
-    also_used: set[str] = field(default_factory=set)  # entries kept for later runs (see render_slides)
-
-    def add(self, work: Work) -> None:
-        self.works.setdefault(work.stage, []).append(work)
-
-    def keys(self) -> list[str]:
-        return [w.key for works in self.works.values() for w in works] + sorted(self.also_used)
-
-    def as_manifest(self) -> dict[str, list[dict[str, object]]]:
-        return {stage: [w.record() for w in works] for stage, works in self.works.items()}
-
 
 # --- script: one entry per section -------------------------------------------------------------------
 
@@ -89,35 +49,28 @@ def script_work(
 
 
 def script_section(
-    work: Work, unit: script.ScriptUnit, scripter: script.Scripter, cache: Cache, ledger: Ledger
+    work: Work, unit: script.ScriptUnit, scripter: script.Scripter, store: Store
 ) -> tuple[EpisodeSection, script.ScriptReport]:
-    ledger.add(work)
-    stored = cache.get_json("script", work.key)
-    if stored is not None:
-        cache.hit("script", work.key)
-        report = script.ScriptReport(
-            fallbacks=stored["fallbacks"],
-            rejected=stored["rejected"],
-            replaced=stored["replaced"],
-            written=stored["written"],
-            left_out=stored.get("left_out", []),
-        )
-        return EpisodeSection.model_validate(stored["section"]), report
-    cache.miss("script", work.key)
-    section, report = scripter.write(unit)
-    cache.put_json(
-        "script",
-        work.key,
-        {
+    def write() -> dict[str, object]:
+        section, report = scripter.write(unit)
+        return {
             "section": section.model_dump(mode="json"),
             "fallbacks": report.fallbacks,
             "rejected": report.rejected,
             "replaced": report.replaced,
             "written": report.written,
             "left_out": report.left_out,
-        },
+        }
+
+    stored = store.memo_json(work, write)
+    report = script.ScriptReport(
+        fallbacks=stored["fallbacks"],
+        rejected=stored["rejected"],
+        replaced=stored["replaced"],
+        written=stored["written"],
+        left_out=stored.get("left_out", []),
     )
-    return section, report
+    return EpisodeSection.model_validate(stored["section"]), report
 
 
 # --- voice: one entry per sentence -------------------------------------------------------------------
@@ -134,8 +87,7 @@ def voice_lines(
     lines: list[voice.Line],
     lang: str,
     casting: Casting,
-    cache: Cache,
-    ledger: Ledger,
+    store: Store,
     on_line: Callable[[], None] | None = None,
     take: int = 1,
 ) -> tuple[list[np.ndarray], int]:
@@ -147,15 +99,13 @@ def voice_lines(
     todo: dict[str | None, list[tuple[int, voice.Line, Work]]] = {}
     for number, line in enumerate(lines):
         work = voice_work(line, lang, casting.identity(line.voice), take)
-        ledger.add(work)
-        stored = cache.get_file("voice", work.key, ".wav")
+        stored = store.find_file(work, ".wav")
         if stored is not None:
-            cache.hit("voice", work.key)
             voiced.append(read_wav(stored))
             if on_line:
                 on_line()
         else:
-            cache.miss("voice", work.key)
+            store.made(work)
             voiced.append(None)
             todo.setdefault(line.voice, []).append((number, line, work))
     for name, items in todo.items():
@@ -164,7 +114,7 @@ def voice_lines(
         def speak(item: tuple[int, voice.Line, Work], tts: TTSEngine = tts) -> tuple[int, np.ndarray, int]:
             number, line, work = item
             clip = quantize(voice.synthesize_line(tts, line, take))
-            cache.put_bytes("voice", work.key, ".wav", wav_bytes(clip, tts.sample_rate))
+            store.cache.put_bytes("voice", work.key, ".wav", wav_bytes(clip, tts.sample_rate))
             return number, clip, tts.sample_rate
 
         with ThreadPoolExecutor(max(1, min(tts.concurrency, len(items)))) as pool:
@@ -189,8 +139,7 @@ def heard_lines(
     take: int,
     asr_id: str,
     asr: Callable[[], ASREngine],
-    cache: Cache,
-    ledger: Ledger,
+    store: Store,
 ) -> list[qa.Heard]:
     """What the recognizer heard in each clip; only clips not heard before are transcribed (together,
     packed into windows), and the recognizer is loaded only then."""
@@ -204,17 +153,14 @@ def heard_lines(
     ]
     heard: list[qa.Heard | None] = []
     for work in works:
-        ledger.add(work)
-        stored = cache.get_json("qa", work.key)
-        if stored is not None:
-            cache.hit("qa", work.key)
+        stored = store.find_json(work)
         heard.append(qa.Heard.from_json(stored["words"]) if stored is not None else None)
     todo = [i for i, h in enumerate(heard) if h is None]
     if todo:
         fresh = qa.recognize(asr(), [clips[i] for i in todo], rate, lang)
         for i, result in zip(todo, fresh, strict=True):
-            cache.miss("qa", works[i].key)
-            cache.put_json("qa", works[i].key, {"words": result.to_json()})
+            store.made(works[i])
+            store.cache.put_json("qa", works[i].key, {"words": result.to_json()})
             heard[i] = result
     return [h for h in heard if h is not None]
 
@@ -258,8 +204,7 @@ def render_slides(
     aspect: str,
     folder: Path | None,
     templates: Templates,
-    cache: Cache,
-    ledger: Ledger,
+    store: Store,
     font_text: str,
 ) -> DeckParts:
     """Fit and render the slides that are not in the cache (in one layout pass, with fonts cut to the
@@ -267,11 +212,11 @@ def render_slides(
     template = templates.fingerprint(slides.template_names())
     works = [slide_work(name, s, folder, template, lang, aspect) for name, s in named_slides]
     deck_slides = [s for _, s in named_slides]
-    missing = [i for i, w in enumerate(works) if cache.get_json("slides", w.key) is None]
+    missing = [i for i, w in enumerate(works) if store.find_json(w) is None]
     global_warnings: list[str] = []
     if missing:
         todo = [deck_slides[i] for i in missing]
-        fonts = deck_fonts(font_text, cache, ledger)
+        fonts = deck_fonts(font_text, store)
         deck = slides.render_deck(
             todo, templates=templates, issue_folder=folder, lang=lang, title=title, aspect=aspect, fonts=fonts
         )
@@ -282,38 +227,46 @@ def render_slides(
             shown = [s for s, origin in zip(deck.slides, deck.origins, strict=True) if origin == position]
             notes = deck.notes[position] + deck.warnings
             pngs = pages.rasterize(pdf, size)
-            _store_slide(cache, works[index].key, shown, pdf, pngs, notes)
+            page_keys = []
             if len(shown) > 1:
                 # A slide that continues on further pages: each page is also stored as the slide it now
-                # is, so rendering the episode.yaml written with those slides finds them all.
+                # is, so rendering the episode.yaml written with those slides finds them all (and the
+                # slide's entry names them, so `cache prune` keeps them while the slide is in use).
                 for slide, page_pdf, png in zip(
                     shown, pages.split_pdf(pdf, [1] * len(shown)), pngs, strict=True
                 ):
                     key = slide_work("", slide, folder, template, lang, aspect).key
-                    _store_slide(cache, key, [slide], page_pdf, [png], notes)
-    return _collect_slides(works, set(missing), cache, ledger, global_warnings)
+                    _store_slide(store.cache, key, [slide], page_pdf, [png], notes)
+                    page_keys.append(key)
+            store.made(works[index])
+            _store_slide(store.cache, works[index].key, shown, pdf, pngs, notes, page_keys)
+    return _collect_slides(works, store, global_warnings)
 
 
 def _store_slide(
-    cache: Cache, key: str, shown: list[Slide], pdf: bytes, pngs: list[bytes], notes: list[str]
+    cache: Cache,
+    key: str,
+    shown: list[Slide],
+    pdf: bytes,
+    pngs: list[bytes],
+    notes: list[str],
+    page_keys: list[str] | None = None,
 ) -> None:
     """One slide's entry: its pictures and pages first, the index (JSON) last, so a present index means
     a complete entry."""
     for page, png in enumerate(pngs):
         cache.put_bytes("slides", key, f"-{page}.png", png)
     cache.put_bytes("slides", key, ".pdf", pdf)
-    cache.put_json("slides", key, {"shown": [s.model_dump(mode="json") for s in shown], "notes": notes})
+    index = {"shown": [s.model_dump(mode="json") for s in shown], "notes": notes, "pages": page_keys or []}
+    cache.put_json("slides", key, index)
 
 
-def _collect_slides(
-    works: list[Work], made: set[int], cache: Cache, ledger: Ledger, warnings: list[str]
-) -> DeckParts:
+def _collect_slides(works: list[Work], store: Store, warnings: list[str]) -> DeckParts:
+    cache = store.cache
     parts = DeckParts([], [], [], list(warnings))
-    for index, work in enumerate(works):
-        ledger.add(work)
-        (cache.miss if index in made else cache.hit)("slides", work.key)
+    for work in works:
         stored = cache.get_json("slides", work.key)
-        ledger.also_used.update(stored.get("pages", []))
+        store.ledger.also_used.update(stored.get("pages", []))
         shown = [Slide.model_validate(s) for s in stored["shown"]]
         parts.shown.append(shown)
         parts.pdfs.append(cache.path("slides", work.key, ".pdf").read_bytes())
@@ -322,26 +275,25 @@ def _collect_slides(
     return parts
 
 
-def deck_fonts(text: str, cache: Cache, ledger: Ledger) -> dict[str, Path]:
+def deck_fonts(text: str, store: Store) -> dict[str, Path]:
     """The deck fonts cut to the characters in use, kept in the cache by character set."""
     charset = "".join(sorted(set(text + pages.BASE_CHARS)))
     work = Work("fonts", "deck fonts", {"charset": digest(charset), "fonts": pages.font_identity()})
-    ledger.add(work)
-    paths = {weight: cache.path("fonts", work.key, f"-{weight}.otf") for weight in ("regular", "bold")}
-    if all(p.is_file() for p in paths.values()):
-        cache.hit("fonts", work.key)
+    paths = {weight: store.cache.path("fonts", work.key, f"-{weight}.otf") for weight in ("regular", "bold")}
+
+    def subset() -> dict[str, Path]:
+        for weight, data in pages.subset_fonts(charset).items():
+            store.cache.put_bytes("fonts", work.key, f"-{weight}.otf", data)
         return paths
-    cache.miss("fonts", work.key)
-    for weight, data in pages.subset_fonts(charset).items():
-        cache.put_bytes("fonts", work.key, f"-{weight}.otf", data)
-    return paths
+
+    return store.memo(work, lambda: paths if all(p.is_file() for p in paths.values()) else None, subset)
 
 
 # --- thumbnail: one entry per title, date and newsletter -------------------------------------------------
 
 
 def thumbnail(
-    facts: dict[str, object], templates: Templates, cache: Cache, ledger: Ledger, font_text: str
+    facts: dict[str, object], templates: Templates, store: Store, font_text: str
 ) -> tuple[Path, list[str]]:
     """The episode's thumbnail PNG (in the cache), made only when what it shows or its template changed;
     its fonts are the deck's (cut to the characters of `font_text`); and its template's refused fetches,
@@ -353,13 +305,15 @@ def thumbnail(
         "thumbnail",
         {"content": digest(shown), "template": template, "fonts": pages.font_identity()},
     )
-    ledger.add(work)
-    stored = cache.get_file("thumbnail", work.key, ".png")
-    notes = cache.get_json("thumbnail", work.key)
-    if stored is not None and isinstance(notes, dict):
-        cache.hit("thumbnail", work.key)
-        return stored, [str(w) for w in notes.get("warnings", [])]
-    cache.miss("thumbnail", work.key)
-    png, warnings = publish.render_thumbnail(facts, templates, deck_fonts(font_text, cache, ledger))
-    cache.put_json("thumbnail", work.key, {"warnings": warnings})
-    return cache.put_bytes("thumbnail", work.key, ".png", png), warnings
+    cache = store.cache
+
+    def load() -> tuple[Path, list[str]] | None:
+        png, notes = cache.get_file("thumbnail", work.key, ".png"), cache.get_json("thumbnail", work.key)
+        return (png, [str(w) for w in notes.get("warnings", [])]) if png and isinstance(notes, dict) else None
+
+    def make() -> tuple[Path, list[str]]:
+        png, warnings = publish.render_thumbnail(facts, templates, deck_fonts(font_text, store))
+        cache.put_json("thumbnail", work.key, {"warnings": warnings})
+        return cache.put_bytes("thumbnail", work.key, ".png", png), warnings
+
+    return store.memo(work, load, make)

@@ -48,6 +48,7 @@ from mediagen.media.samples import resample
 from mediagen.models import user_cache_dir
 from mediagen.progress import Progress, SilentProgress
 from mediagen.stages import align, assemble, music, parse, publish, qa, script, slides, voice
+from mediagen.store import Store, Work, digest
 from mediagen.templating import Templates, search_path
 from mediagen.text import detect_language
 from mediagen.timeline import SlideSpan, SpokenWord, Voiceover
@@ -136,11 +137,10 @@ class _Run:
 
     def __init__(self, progress: Progress, cache: Cache, config: Config, limits: Limits) -> None:
         self.progress = progress
-        self.cache = cache
+        self.store = Store(cache)  # with the ledger of this build's work and its reuse/redo counts
         self.config = config
         self.limits = limits
         self.mode = "summary"  # as settled by open_issue
-        self.ledger = incremental.Ledger()
         self.stages: dict[str, float] = {}
         self.warnings: list[str] = []
         self.script: dict[str, Any] = {}
@@ -378,7 +378,7 @@ def _script_units(writer: Writer, run: _Run, units: list[script.ScriptUnit]) -> 
     with run.stage("script", total=len(units)):
         for unit in units:
             section, unit_report = incremental.script_section(
-                writer.work(unit), unit, writer.scripter, run.cache, run.ledger
+                writer.work(unit), unit, writer.scripter, run.store
             )
             sections[unit.id] = section
             report.add(unit_report)
@@ -464,8 +464,7 @@ def _render_slides(
         aspect=options.aspect,
         folder=folder,
         templates=templates,
-        cache=run.cache,
-        ledger=run.ledger,
+        store=run.store,
         font_text=_font_text(episode, templates, run),
     )
     for warning in deck.warnings:
@@ -539,9 +538,7 @@ def _produce(
         )
     with run.stage("voice", total=sum(len(s.narration) for s in episode.sections)):
         lines = voice.lines_to_voice(episode, lexicon, scripts)
-        clips, rate = incremental.voice_lines(
-            lines, episode.lang, casting, run.cache, run.ledger, run.progress.advance
-        )
+        clips, rate = incremental.voice_lines(lines, episode.lang, casting, run.store, run.progress.advance)
         rate = rate or assemble.OUTPUT_SAMPLE_RATE
     heard = None
     if not (options.qa and run.config.qa.enabled):
@@ -599,7 +596,7 @@ def _check_speech(
         def hear(which: list[int], asr_id: str, asr: Callable[[], ASREngine]) -> list[qa.Heard]:
             return incremental.heard_lines(
                 [chosen[i] for i in which], [audio[i] for i in which], rate, lang, casting, take, asr_id,
-                asr, run.cache, run.ledger,
+                asr, run.store,
             )  # fmt: skip
 
         checks = [
@@ -628,7 +625,7 @@ def _check_speech(
     bad = [i for i, check in enumerate(checks) if qa.needs_retake(check.score, lang, limit)]
     if bad:
         again = [lines[i] for i in bad]
-        retaken, retake_rate = incremental.voice_lines(again, lang, casting, run.cache, run.ledger, take=2)
+        retaken, retake_rate = incremental.voice_lines(again, lang, casting, run.store, take=2)
         retaken = [resample(c, retake_rate, rate) for c in retaken]
         for i, clip, check in zip(bad, retaken, listen(again, retaken, 2), strict=True):
             if check.score.rate < checks[i].score.rate:
@@ -673,7 +670,7 @@ def _publish(
     atomic_write_text(out_dir / "show-notes.md", markdown)
     atomic_write_text(out_dir / "show-notes.html", html)
     font_text = _font_text(episode, templates, run)
-    thumbnail, warnings = incremental.thumbnail(facts, templates, run.cache, run.ledger, font_text)
+    thumbnail, warnings = incremental.thumbnail(facts, templates, run.store, font_text)
     for warning in warnings:
         run.warn(warning)
     atomic_write_bytes(out_dir / "thumbnail.png", thumbnail.read_bytes())
@@ -703,25 +700,24 @@ def _assemble(
     else:
         pictures = [(s.name(deck.frames[s.slide]), round(s.start, 3), round(s.end, 3)) for s in burned]
     chapters = [(c.title, round(c.start, 3), round(c.end, 3)) for c in release.chapters]
-    work = incremental.Work(
+    work = Work(
         "mux",
         "episode",
         {
             "audio": hashlib.sha256(voiceover.samples.tobytes()).hexdigest()[:20],
             "rate": str(voiceover.sample_rate),
-            "video": incremental.digest(json.dumps(pictures)),
-            "tags": incremental.digest(json.dumps([release.tags, chapters], sort_keys=True)),
+            "video": digest(json.dumps(pictures)),
+            "tags": digest(json.dumps([release.tags, chapters], sort_keys=True)),
             "cover": sha256_file(release.cover)[:20] if release.cover else "",
-            "loudness": incremental.digest(repr(run.config.loudness)),
+            "loudness": digest(repr(run.config.loudness)),
         },
     )
-    run.ledger.add(work)
     recorded = (load_manifest(out_dir) or {}).get("mux", {})
     sizes = {name: (out_dir / name).stat().st_size for name in MEDIA_NAMES if (out_dir / name).is_file()}
-    if recorded.get("key") == work.key and recorded.get("sizes") == sizes and "loudness" in recorded:
-        run.cache.hit("mux", work.key)
+    same = recorded.get("key") == work.key and recorded.get("sizes") == sizes and "loudness" in recorded
+    if run.store.find(work, lambda: recorded if same else None) is not None:  # the outputs are the entry
         return recorded
-    run.cache.miss("mux", work.key)
+    run.store.made(work)
     with tempfile.TemporaryDirectory(prefix=".mediagen-work-", dir=out_dir) as work_dir:
         scratch = Path(work_dir).resolve()
         frames, shown = deck.frames, spans
@@ -760,13 +756,13 @@ def _finish_manifest(out_dir: Path, run: _Run, mux: dict[str, Any], source_name:
     manifest |= {
         "mediagen": __version__,
         "source": source_name,
-        "cache": str(run.cache.root),
-        "works": run.ledger.as_manifest(),
-        "keys": sorted(run.ledger.keys()),
+        "cache": str(run.store.cache.root),
+        "works": run.store.ledger.as_manifest(),
+        "keys": sorted(run.store.ledger.keys()),
         "mux": mux,
     }
     write_manifest(out_dir, manifest)
-    run.cache.register_output(out_dir)
+    run.store.cache.register_output(out_dir)
 
 
 def _report(
@@ -824,7 +820,7 @@ def _report(
         "script": run.script,
         "qa": run.qa,
         "stages": run.stages,
-        "cache": {"folder": str(run.cache.root), **run.cache.usage.as_report()},
+        "cache": {"folder": str(run.store.cache.root), **run.store.cache.usage.as_report()},
         "build_s": round(time.perf_counter() - run.started, 3),
         "warnings": run.warnings,
     }

@@ -12,6 +12,7 @@ from mediagen.cache import Cache, load_manifest
 from mediagen.episode import Episode, EpisodeSection, Speaker
 from mediagen.lexicon import Lexicon, lexicon_for
 from mediagen.stages import slides, voice
+from mediagen.store import Work
 from mediagen.templating import Templates, search_path
 from mediagen.voices import Casting, catalog
 from mediagen.writer import Writer, speakers
@@ -39,7 +40,7 @@ class Row:
     reason: str = ""
 
 
-def why(work: incremental.Work, recorded: dict | None, cached: bool) -> str:
+def why(work: Work, recorded: dict | None, cached: bool) -> str:
     """Why `work` would be done: empty if it is in the cache, else the first part that changed."""
     if cached:
         return ""
@@ -66,12 +67,12 @@ def issue_status(
     voices = lambda lang: list(catalog(lang, options.voice))  # noqa: E731
     kept = None if options.force else pipeline.edited_episode(out_dir, run.limits, voices)
     writer = pipeline.make_writer(doc, lang, options, run, engines)
-    rows, sections = _script_rows(writer, run.cache, recorded.get("script", {}), kept, options.rescript)
+    rows, sections = _script_rows(writer, run.store.cache, recorded.get("script", {}), kept, options.rescript)
     casting = pipeline.cast(lang, options, engines)
     lexicon = lexicon_for(doc.folder, run.config.lexicon.file, run.config.lexicon.starter, run.limits)
     cast = kept.speakers if kept else speakers(writer.plan)
-    rows += _voice_rows(sections, lang, casting, cast, lexicon, run.cache, recorded.get("voice", {}))
-    rows += _slide_rows(sections, doc.folder, lang, options, run.cache, recorded.get("slides", {}))
+    rows += _voice_rows(sections, lang, casting, cast, lexicon, run.store.cache, recorded.get("voice", {}))
+    rows += _slide_rows(sections, doc.folder, lang, options, run.store.cache, recorded.get("slides", {}))
     rows.append(_output_row(rows, out_dir, manifest))
     return rows
 

@@ -20,6 +20,7 @@ from mediagen.engines.base import LLMEngine
 from mediagen.episode import EpisodeSection, Speaker
 from mediagen.limits import Limits
 from mediagen.stages import script
+from mediagen.store import Work
 from mediagen.templating import Templates, search_path
 from mediagen.text import word_count
 from mediagen.writing import extract, length, show
@@ -168,7 +169,7 @@ class Writer:
 
         return length.fitted(length.plan(materials, self.lang, self.plan.minutes, self.plan.show), chosen)
 
-    def work(self, unit: script.ScriptUnit) -> incremental.Work:
+    def work(self, unit: script.ScriptUnit) -> Work:
         budget = self.length.budgets.get(unit.id) if self.length else None
         return incremental.script_work(
             self.doc, unit, self.lang, self.plan.mode, self.fingerprint, self.llm_id, budget

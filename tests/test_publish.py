@@ -21,6 +21,7 @@ from PIL import Image
 
 from mediagen import pipeline
 from mediagen.batch import Shard, find_issues, issue_name
+from mediagen.cache import Cache
 from mediagen.config import load_config
 from mediagen.errors import InputError
 from mediagen.media.chapters import Chapter, youtube_chapters
@@ -326,3 +327,25 @@ def test_a_thumbnail_templates_refused_fetch_warns_when_it_is_made_and_when_it_i
         assert report["cache"]["thumbnail"] == {"reused": reused, "redone": 1 - reused}
         assert "thumbnail: refused to fetch file:///etc/hostname" in report["warnings"]
     assert Image.open(tmp_path / "out" / "thumbnail.png").size == (1280, 720)
+
+
+def test_prune_keeps_the_pages_of_a_slide_that_continues_so_the_written_script_renders_from_the_cache(
+    tmp_path, write_issue, fake_engines
+):
+    engines, _, _ = fake_engines
+    code = "\n".join(f"line_{n} = {n * n}" for n in range(80))
+    issue = write_issue(
+        f"---\ntitle: Long\n---\n\n# Long\n\n## Code\n\nA sentence to say.\n\n```\n{code}\n```\n"
+    )
+    cache = tmp_path / "cache"
+    out = tmp_path / "out"
+    built = pipeline.build(
+        issue, pipeline.BuildOptions(out=out, mode="verbatim", cache=cache), engines=engines
+    )
+    episode = yaml.safe_load((out / "episode.yaml").read_text(encoding="utf-8"))
+    assert sum(s.get("continued", False) for c in episode["sections"] for s in c["slides"]) >= 1
+    assert built.report["cache"]["slides"]["redone"] >= 1
+    store = Cache(cache)
+    store.prune(store.kept_keys())
+    again = pipeline.render(out / "episode.yaml", pipeline.BuildOptions(cache=cache), engines=engines)
+    assert again.report["cache"]["slides"]["redone"] == 0, again.report["cache"]
