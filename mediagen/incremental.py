@@ -22,7 +22,8 @@ from mediagen.episode import EpisodeSection, Slide
 from mediagen.files import sha256_file
 from mediagen.media.samples import resample
 from mediagen.media.wav import quantize, read_wav, wav_bytes
-from mediagen.stages import publish, qa, script, slides, voice
+from mediagen.recognition import Heard, recognize
+from mediagen.stages import publish, script, slides, voice
 from mediagen.store import Store, Work, digest
 from mediagen.templating import Templates
 from mediagen.voices import Casting
@@ -140,7 +141,7 @@ def heard_lines(
     asr_id: str,
     asr: Callable[[], ASREngine],
     store: Store,
-) -> list[qa.Heard]:
+) -> list[Heard]:
     """What the recognizer heard in each clip; only clips not heard before are transcribed (together,
     packed into windows), and the recognizer is loaded only then."""
     works = [
@@ -151,13 +152,13 @@ def heard_lines(
         )
         for line in lines
     ]
-    heard: list[qa.Heard | None] = []
+    heard: list[Heard | None] = []
     for work in works:
         stored = store.find_json(work)
-        heard.append(qa.Heard.from_json(stored["words"]) if stored is not None else None)
+        heard.append(Heard.from_json(stored["words"]) if stored is not None else None)
     todo = [i for i, h in enumerate(heard) if h is None]
     if todo:
-        fresh = qa.recognize(asr(), [clips[i] for i in todo], rate, lang)
+        fresh = recognize(asr(), [clips[i] for i in todo], rate, lang)
         for i, result in zip(todo, fresh, strict=True):
             store.made(works[i])
             store.cache.put_json("qa", works[i].key, {"words": result.to_json()})

@@ -13,7 +13,6 @@ import json
 import os
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from mediagen.media.ffmpeg import decode_audio
 from mediagen.media.samples import resample
 from mediagen.models import user_cache_dir
 from mediagen.progress import Progress, SilentProgress
+from mediagen.recognition import Heard
 from mediagen.stages import align, assemble, music, parse, publish, qa, script, slides, voice
 from mediagen.store import Store, Work, digest
 from mediagen.templating import Templates, search_path
@@ -582,69 +582,35 @@ def _check_speech(
     run: _Run,
     respell: Callable[[str], str],
 ) -> tuple[list[np.ndarray], list[tuple[SpokenWord, ...]]]:
-    """Transcribe every sentence, re-voice once (a careful second take) each one heard worse than the
-    limit, keep the better take, flag what is still wrong. Returns the clips and the words heard.
-    `respell` gives what the voice is told for a text (see qa.score)."""
+    """The speech check (see qa.check) with the recognizers and the voice through the store: only what
+    was not heard or voiced before is. Returns the clips kept and the words heard in each."""
     assert engines.asr is not None
     first_id, second_id = engines.asr_id(lang), engines.second_asr_id(lang)
     first = functools.cache(lambda: engines.asr(lang))  # type: ignore[misc]  # loaded if needed
     second = functools.cache(lambda: engines.second_asr(lang))
     limit = run.config.qa.max_error(lang)
-    second_opinion: Counter[str] = Counter()  # sentences the second recognizer was asked about, heard better
 
-    def listen(chosen: list[voice.Line], audio: list[np.ndarray], take: int) -> list[qa.Check]:
-        def hear(which: list[int], asr_id: str, asr: Callable[[], ASREngine]) -> list[qa.Heard]:
-            return incremental.heard_lines(
-                [chosen[i] for i in which], [audio[i] for i in which], rate, lang, casting, take, asr_id,
-                asr, run.store,
-            )  # fmt: skip
+    def hear(chosen: list[voice.Line], audio: list[np.ndarray], take: int, other: bool) -> list[Heard]:
+        asr_id, asr = (second_id, second) if other else (first_id, first)
+        assert asr_id is not None
+        return incremental.heard_lines(chosen, audio, rate, lang, casting, take, asr_id, asr, run.store)
 
-        checks = [
-            qa.Check(
-                line.section_id,
-                line.text,
-                line.spoken,
-                take,
-                h,
-                qa.score(lang, line.text, line.spoken, h.text, respell),
-            )
-            for line, h in zip(chosen, hear(list(range(len(chosen))), first_id, first), strict=True)
-        ]
-        doubtful = [i for i, check in enumerate(checks) if check.score.errors]
-        if second_id and doubtful:
-            for i, h in zip(doubtful, hear(doubtful, second_id, second), strict=True):
-                other = qa.score(lang, chosen[i].text, chosen[i].spoken, h.text, respell)
-                second_opinion["asked"] += 1
-                if other.rate < checks[i].score.rate:
-                    second_opinion["heard_better"] += 1
-                    checks[i].heard, checks[i].score, checks[i].heard_by = h, other, second_id
-        return checks
-
-    checks = listen(lines, clips, 1)
-    # Re-voicing is cheap next to a wrong word: a second take for what was heard wrong (qa.RETAKE_SHARE).
-    bad = [i for i, check in enumerate(checks) if qa.needs_retake(check.score, lang, limit)]
-    if bad:
-        again = [lines[i] for i in bad]
+    def revoice(again: list[voice.Line]) -> list[np.ndarray]:
         retaken, retake_rate = incremental.voice_lines(again, lang, casting, run.store, take=2)
-        retaken = [resample(c, retake_rate, rate) for c in retaken]
-        for i, clip, check in zip(bad, retaken, listen(again, retaken, 2), strict=True):
-            if check.score.rate < checks[i].score.rate:
-                check.retakes.append(checks[i].score.rate)
-                checks[i], clips[i] = check, clip
-            else:
-                checks[i].retakes.append(check.score.rate)
-    for check in checks:
-        check.flagged = check.score.rate > limit
+        return [resample(c, retake_rate, rate) for c in retaken]
+
+    result = qa.check(lines, clips, lang, limit, hear, revoice, respell, second_id)
+    for check in result.checks:
         if check.flagged:
             run.warn(
                 f"qa: section '{check.section_id}': heard {check.heard.text[:60]!r} "
                 f"for {check.text[:60]!r} ({qa.METRIC[lang]} {check.score.rate:.0%})"
             )
         run.progress.advance()
-    run.qa = qa.report(checks, lang, first_id, limit)
+    run.qa = qa.report(result.checks, lang, first_id, limit)
     if second_id:
-        run.qa["second_opinion"] = {"asr": second_id, "asked": 0, "heard_better": 0} | second_opinion
-    return clips, [c.heard.words for c in checks]
+        run.qa["second_opinion"] = {"asr": second_id, "asked": 0, "heard_better": 0} | result.second_opinion
+    return result.clips, [c.heard.words for c in result.checks]
 
 
 def cast(lang: str, options: BuildOptions, engines: Engines) -> Casting:

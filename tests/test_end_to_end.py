@@ -12,10 +12,9 @@ import pypdfium2
 import pytest
 import yaml
 
-from mediagen import pipeline
+from mediagen import pipeline, scoring
 from mediagen.engines.registry import get_engine
 from mediagen.media.captions import NO_LINE_START
-from mediagen.stages import qa
 from mediagen.text import character_error_rate, kana_reading
 
 from .conftest import SAMPLES, corpus_file
@@ -65,7 +64,7 @@ def test_the_english_sample_becomes_a_consistent_podcast_and_video(english):
     base = get_engine("asr", "whisper", lang="en", model="base")
     heard = base.transcribe(audio_segment(english / "episode.mp3", 0, opening[-1]["end_s"] + 0.2), "en")
     said = " ".join(s["text"] for s in opening)
-    assert qa.score("en", said, said, heard.text).rate < 0.2, heard.text
+    assert scoring.score("en", said, said, heard.text).rate < 0.2, heard.text
     slides = [s for section in facts["episode"]["sections"] for s in section["slides"]]
     assert any(s.get("image") == "soil-moisture.png" for s in slides)
 

@@ -7,15 +7,17 @@ import json
 import statistics
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mediagen import pipeline
+from mediagen import pipeline, recognition, scoring, timing
 from mediagen.engines.base import ASREngine, Transcript, Word
 from mediagen.errors import InputError
 from mediagen.lexicon import lexicon_for, parse_lexicon
+from mediagen.media.samples import resample
 from mediagen.stages import qa
 from mediagen.stages.align import caption_cues, character_times
 from mediagen.stages.script import check_llm_reply
@@ -29,16 +31,17 @@ from .media_checks import read_cues
 
 def test_english_score_compares_numbers_as_words_and_ignores_case_and_punctuation():
     assert (
-        qa.score(
+        scoring.score(
             "en", "It took 3 weeks, not 1,000 days.", "", "it took three weeks not one thousand days"
         ).errors
         == 0
     )
     assert (
-        qa.score("en", "The probe costs less than 8 dollars.", "", "the probe costs less than $8").errors == 0
+        scoring.score("en", "The probe costs less than 8 dollars.", "", "the probe costs less than $8").errors
+        == 0
     )
-    assert qa.score("en", "The trade-off is range.", "", "The tradeoff is range.").errors == 0
-    wrong = qa.score(
+    assert scoring.score("en", "The trade-off is range.", "", "The tradeoff is range.").errors == 0
+    wrong = scoring.score(
         "en",
         "Our data lives in PostgreSQL.",
         "Our data lives in PostgreSQL.",
@@ -49,7 +52,7 @@ def test_english_score_compares_numbers_as_words_and_ignores_case_and_punctuatio
 
 def test_versions_names_with_digits_letter_names_and_abbreviations_are_compared_as_said():
     def errors(written: str, heard: str) -> int:
-        return qa.score("en", written, written, heard).errors
+        return scoring.score("en", written, written, heard).errors
 
     written = "Rust 1.90.0 ships on x86_64, e.g. for a/b = c."
     heard = "Rust 1 point 90 point 0 ships on X86-64, for example for a slash b equals c."
@@ -71,34 +74,36 @@ def test_a_sentence_with_two_respelled_names_is_right_whichever_spelling_is_hear
     spoken = spoken_form(written, "en", lexicon)
     assert spoken == "Our Post-gress-Q-L runs behind engine x."
     heard = "Our PostgreSQL runs behind engine x."  # one name as written, one as respelled
-    assert qa.score("en", written, spoken, heard).errors > 0
-    assert qa.score("en", written, spoken, heard, lambda t: spoken_form(t, "en", lexicon)).errors == 0
+    assert scoring.score("en", written, spoken, heard).errors > 0
+    assert scoring.score("en", written, spoken, heard, lambda t: spoken_form(t, "en", lexicon)).errors == 0
 
 
 def test_the_respelling_counts_when_the_recognizer_writes_what_the_voice_was_told():
     heard = "Our data lives in Postgres QL."
     assert (
-        qa.score("en", "Our data lives in PostgreSQL.", "Our data lives in Post-gress-Q-L.", heard).errors
+        scoring.score(
+            "en", "Our data lives in PostgreSQL.", "Our data lives in Post-gress-Q-L.", heard
+        ).errors
         == 0
     )
 
 
 def test_an_english_sentence_heard_with_one_wrong_word_gets_a_second_take_a_japanese_one_at_half_the_limit():
     written = "We keep a short list of tricky words and listen to every recording before we publish it."
-    one_wrong = qa.score("en", written, written, written.replace("tricky", "tracky"))
+    one_wrong = scoring.score("en", written, written, written.replace("tricky", "tracky"))
     assert one_wrong.errors == 1 and one_wrong.rate < 0.15 / 2
     assert qa.needs_retake(one_wrong, "en", 0.15)
-    assert not qa.needs_retake(qa.score("en", written, written, written), "en", 0.15)
+    assert not qa.needs_retake(scoring.score("en", written, written, written), "en", 0.15)
     japanese = "図書館では、来月から電子書籍の貸し出しが始まります。"
-    slightly = qa.score("ja", japanese, japanese, japanese.replace("来月", "今月"))
+    slightly = scoring.score("ja", japanese, japanese, japanese.replace("来月", "今月"))
     assert 0 < slightly.rate < 0.15 / 2 and not qa.needs_retake(slightly, "ja", 0.15)
-    assert qa.needs_retake(qa.score("ja", japanese, japanese, "図書館では。"), "ja", 0.15)
+    assert qa.needs_retake(scoring.score("ja", japanese, japanese, "図書館では。"), "ja", 0.15)
 
 
 def test_japanese_score_compares_kana_readings_so_homophones_are_not_errors():
     written = "図書館では電子書籍の貸し出しが始まります。"
-    assert qa.score("ja", written, written, "図書館では電子書籍の貸出が始まります").errors == 0
-    assert qa.score("ja", written, written, "図書館では電子書籍の話が始まります").rate > 0.1
+    assert scoring.score("ja", written, written, "図書館では電子書籍の貸出が始まります").errors == 0
+    assert scoring.score("ja", written, written, "図書館では電子書籍の話が始まります").rate > 0.1
 
 
 class ScriptedASR(ASREngine):
@@ -116,17 +121,17 @@ class ScriptedASR(ASREngine):
         return "scripted"
 
     def transcribe(self, audio, lang=None) -> Transcript:
-        self.windows.append(len(audio) / qa.ASR_RATE)
-        words, t = [], qa.GAP_S
+        self.windows.append(len(audio) / recognition.ASR_RATE)
+        words, t = [], recognition.GAP_S
         level = np.abs(audio) > 0
-        while self.queue and t < len(audio) / qa.ASR_RATE:
-            start = int(t * qa.ASR_RATE)
+        while self.queue and t < len(audio) / recognition.ASR_RATE:
+            start = int(t * recognition.ASR_RATE)
             loud = np.flatnonzero(level[start:])
             if not loud.size:
                 break
-            begin = (start + loud[0]) / qa.ASR_RATE
+            begin = (start + loud[0]) / recognition.ASR_RATE
             quiet = np.flatnonzero(~level[start + loud[0] :])
-            finish = (start + loud[0] + (quiet[0] if quiet.size else len(level))) / qa.ASR_RATE
+            finish = (start + loud[0] + (quiet[0] if quiet.size else len(level))) / recognition.ASR_RATE
             words += [Word(text, begin + s, begin + e, 0.9) for text, s, e in self.queue.pop(0)]
             t = finish + 0.01
         return Transcript("en", 1.0, words)
@@ -136,7 +141,7 @@ def test_clips_are_heard_in_packed_windows_and_words_come_back_to_their_clip():
     rate = 16_000
     clips = [spoken(seconds, 3, rate, lead) for seconds, lead in ((10, 0), (9, 0), (8, 1), (30, 0))]
     asr = ScriptedASR([[("one", 0.1, 2.5)], [("two", 0.2, 2.6)], [("three", 0.0, 2.5)], [("four", 2.0, 2.8)]])
-    heard = qa.recognize(asr, clips, rate, "en")
+    heard = recognition.recognize(asr, clips, rate, "en")
     assert len(asr.windows) == 3  # 10 + 9 s together, 8 s, then the long clip alone
     assert [h.text for h in heard] == ["one", "two", "three", "four"]
     assert heard[2].words[0].start == pytest.approx(1.0, abs=0.01)
@@ -147,12 +152,12 @@ def test_speech_left_unheard_at_the_end_of_a_clip_is_heard_again_on_its_own():
     clips = [spoken(6, 5, rate), spoken(6, 5, rate)]
     # The recognizer stops after 1.5 s of the first clip (as whisper tiny sometimes does).
     asr = ScriptedASR([[("stopped", 0.1, 1.5)], [("whole", 0.1, 4.9)], [("rest", 0.2, 3.0)]])
-    heard = qa.recognize(asr, clips, rate, "en")
+    heard = recognition.recognize(asr, clips, rate, "en")
     assert len(asr.windows) == 2  # both clips in one window, then the first clip's rest
     assert asr.windows[1] < 6  # only the rest, not the whole clip
     assert [h.text for h in heard] == ["stoppedrest", "whole"]
     assert heard[0].words[1].start > 1.4  # in the clip's time, after what was heard first
-    assert qa.speech_end(qa.resample(clips[0], rate, qa.ASR_RATE)) == pytest.approx(5.0, abs=0.03)
+    assert timing.speech_end(resample(clips[0], rate, recognition.ASR_RATE)) == pytest.approx(5.0, abs=0.03)
 
 
 def spoken(seconds: float, speech: float, rate: int, lead: float = 0.0) -> np.ndarray:
@@ -163,26 +168,26 @@ def spoken(seconds: float, speech: float, rate: int, lead: float = 0.0) -> np.nd
 
 
 def test_word_starts_move_to_the_sound_after_a_pause():
-    rate = qa.ASR_RATE
+    rate = recognition.ASR_RATE
     clip = np.concatenate([spoken(1.0, 0.8, rate, 0.1), spoken(1.0, 0.6, rate, 0.3)])  # pause 0.9–1.3 s
     words = [SpokenWord(" first", 0.3, 0.8), SpokenWord(" second", 1.05, 1.9)]  # starts in the pause
-    snapped = qa.snap_to_sound(words, clip)
+    snapped = timing.snap_to_sound(words, clip)
     assert snapped[0].start == pytest.approx(0.1, abs=0.011)  # the clip's sound starts the first word
     assert snapped[1].start == pytest.approx(1.3, abs=0.011)
-    late = qa.snap_to_sound([words[0], SpokenWord(" second", 1.55, 1.9)], clip)  # starts after the onset
+    late = timing.snap_to_sound([words[0], SpokenWord(" second", 1.55, 1.9)], clip)  # starts after the onset
     assert late[1].start == pytest.approx(1.3, abs=0.011)
     assert late[1].end == pytest.approx(1.9, abs=0.011)
 
 
 def test_a_gap_whisper_leaves_where_the_voice_goes_on_is_closed_in_its_middle():
-    rate = qa.ASR_RATE
+    rate = recognition.ASR_RATE
     clip = spoken(2.0, 1.8, rate, 0.1)  # one stretch of sound: no pause anywhere
     words = [SpokenWord(" should", 0.1, 0.9), SpokenWord(" keep", 1.2, 1.6), SpokenWord(" on", 1.6, 1.9)]
-    closed = qa.snap_to_sound(words, clip)
+    closed = timing.snap_to_sound(words, clip)
     assert closed[0].end == pytest.approx(1.05) and closed[1].start == pytest.approx(1.05)
     assert closed[2].start == pytest.approx(1.6)  # no gap: left alone
     paused = np.concatenate([spoken(1.0, 0.8, rate, 0.1), spoken(1.0, 0.9, rate, 0.0)])  # pause 0.9–1.0 s
-    kept = qa.snap_to_sound([SpokenWord(" a", 0.1, 0.9), SpokenWord(" b", 1.0, 1.9)], paused)
+    kept = timing.snap_to_sound([SpokenWord(" a", 0.1, 0.9), SpokenWord(" b", 1.0, 1.9)], paused)
     assert (kept[0].end, kept[1].start) == (pytest.approx(0.9, abs=0.011), pytest.approx(1.0, abs=0.011))
 
 
@@ -505,3 +510,43 @@ def test_burned_captions_are_drawn_on_distinct_pictures_only(tmp_path, fake_engi
     height = captioned.shape[0]
     assert np.abs(captioned[height * 3 // 4 :] - plain[height * 3 // 4 :]).mean() > 5  # the caption box
     assert np.abs(captioned[: height // 2] - plain[: height // 2]).mean() < 2  # the slide itself
+
+
+def test_the_speech_check_retakes_what_was_heard_wrong_keeps_the_better_take_and_flags_the_rest():
+    @dataclass
+    class Line:
+        section_id: str
+        text: str
+        spoken: str
+
+    lines = [Line("s", t, t) for t in ("One clear line.", "A line misheard once.", "A line never heard.")]
+    heard_as = {  # (line, take, second recognizer) -> what is heard
+        (0, 1, False): "One clear line.",
+        (1, 1, False): "A lion misheard once.",
+        (1, 1, True): "A lion misheard once.",
+        (1, 2, False): "A line misheard once.",
+        (2, 1, False): "Nothing at all.",
+        (2, 1, True): "A line never hurt.",
+        (2, 2, False): "Nothing at all here.",
+        (2, 2, True): "Nothing at all here.",
+    }
+    asked: list[tuple[int, int, bool]] = []
+
+    def hear(chosen, audio, take, second):
+        out = []
+        for line in chosen:
+            key = (lines.index(line), take, second)
+            asked.append(key)
+            out.append(qa.Heard((SpokenWord(heard_as[key], 0.0, 1.0),)))
+        return out
+
+    clips = [np.full(4, n, np.float32) for n in range(3)]
+    result = qa.check(lines, clips, "en", 0.15, hear, lambda again: [c + 10 for c in clips[1:]], None, "base")
+    first, second, third = result.checks
+    assert (first.take, first.retakes, first.flagged) == (1, [], False)
+    assert second.take == 2 and second.score.errors == 0 and not second.flagged and second.retakes
+    assert result.clips[1][0] == 11  # the better (second) take is kept
+    assert third.take == 1 and third.heard_by == "base" and third.flagged  # its retake was no better
+    assert result.clips[2][0] == 2 and clips[1][0] == 1  # the caller's list is not changed
+    assert (0, 1, True) not in asked  # a line heard right gets no second opinion
+    assert result.second_opinion == {"asked": 3, "heard_better": 1}  # lines 2, 3, then 3 again

@@ -16,7 +16,7 @@ from mediagen.files import atomic_write_text
 MAX_LINE_CHARS = {"en": 42, "ja": 20}
 MAX_LINES = 2
 # A silence this long inside a sentence is where a listener hears a phrase end (and where a cue's start
-# is timed by the sound itself: see qa.snap_to_sound).
+# is timed by the sound itself: see timing.snap_to_sound).
 PAUSE_S = 0.1
 # Characters that must not begin a line (Japanese line-breaking rules, kinsoku).
 NO_LINE_START = set(
