@@ -7,10 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from mediagen import incremental, pipeline
+from mediagen import incremental
 from mediagen.cache import Cache, load_manifest
 from mediagen.episode import Episode, EpisodeSection, Speaker
 from mediagen.lexicon import Lexicon, lexicon_for
+from mediagen.producing import cast as casting_for
+from mediagen.scripting import edited_episode, make_writer, open_issue
+from mediagen.session import MEDIA_NAMES, OUTPUT_NAMES, BuildOptions, Engines, default_out_dir
 from mediagen.stages import slides, voice
 from mediagen.store import Work
 from mediagen.templating import Templates, search_path
@@ -54,21 +57,19 @@ def why(work: Work, recorded: dict | None, cached: bool) -> str:
     return ", ".join(changed) if changed else "not in the cache (pruned, or the build stopped early)"
 
 
-def issue_status(
-    issue: Path, options: pipeline.BuildOptions, engines: pipeline.Engines | None = None
-) -> list[Row]:
-    engines = engines or pipeline.Engines()
-    doc, lang, run = pipeline.open_issue(issue, options, None)
-    out_dir = options.out or pipeline.default_out_dir(issue)
+def issue_status(issue: Path, options: BuildOptions, engines: Engines | None = None) -> list[Row]:
+    engines = engines or Engines()
+    doc, lang, run = open_issue(issue, options, None)
+    out_dir = options.out or default_out_dir(issue)
     manifest = load_manifest(out_dir) or {}
     recorded = {
         stage: {r["name"]: r for r in records} for stage, records in manifest.get("works", {}).items()
     }
     voices = lambda lang: list(catalog(lang, options.voice))  # noqa: E731
-    kept = None if options.force else pipeline.edited_episode(out_dir, run.limits, voices)
-    writer = pipeline.make_writer(doc, lang, options, run, engines)
+    kept = None if options.force else edited_episode(out_dir, run.limits, voices)
+    writer = make_writer(doc, lang, options, run, engines)
     rows, sections = _script_rows(writer, run.store.cache, recorded.get("script", {}), kept, options.rescript)
-    casting = pipeline.cast(lang, options, engines)
+    casting = casting_for(lang, options, engines)
     lexicon = lexicon_for(doc.folder, run.config.lexicon.file, run.config.lexicon.starter, run.limits)
     cast = kept.speakers if kept else speakers(writer.plan)
     rows += _voice_rows(sections, lang, casting, cast, lexicon, run.store.cache, recorded.get("voice", {}))
@@ -143,7 +144,7 @@ def _slide_rows(
     sections: list[EpisodeSection | str],
     folder: Path,
     lang: str,
-    options: pipeline.BuildOptions,
+    options: BuildOptions,
     cache: Cache,
     recorded: dict[str, dict],
 ) -> list[Row]:
@@ -172,10 +173,10 @@ def _summarize_row(stage: str, name: str, reasons: list[str], unit: str) -> Row:
 
 
 def _output_row(rows: Iterable[Row], out_dir: Path, manifest: dict) -> Row:
-    missing = [n for n in pipeline.OUTPUT_NAMES if not (out_dir / n).is_file()]
+    missing = [n for n in OUTPUT_NAMES if not (out_dir / n).is_file()]
     if missing:
         return Row("assemble", "episode", "redo", f"missing output: {', '.join(missing)}")
-    sizes = {n: (out_dir / n).stat().st_size for n in pipeline.MEDIA_NAMES}
+    sizes = {n: (out_dir / n).stat().st_size for n in MEDIA_NAMES}
     if manifest.get("mux", {}).get("sizes") != sizes:
         return Row("assemble", "episode", "redo", "outputs changed since the last build")
     if any(row.state == "redo" for row in rows):

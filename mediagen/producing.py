@@ -1,0 +1,379 @@
+"""From an episode to the media: slides, voice and the speech check, alignment, music, assembly and
+publishing, through the store; then the manifest and the report."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mediagen import __version__, incremental, pages
+from mediagen.cache import load_manifest, write_manifest
+from mediagen.episode import (
+    Episode,
+    dump_episode,
+)
+from mediagen.errors import InputError
+from mediagen.files import atomic_write_bytes, atomic_write_text, sha256_file
+from mediagen.lexicon import lexicon_for
+from mediagen.media import burn
+from mediagen.media.ffmpeg import decode_audio
+from mediagen.media.samples import resample
+from mediagen.recognition import Heard
+from mediagen.session import CHAPTER_WRITERS, MEDIA_NAMES, BuildOptions, BuildResult, Engines, Run
+from mediagen.stages import align, assemble, music, publish, qa, slides, voice
+from mediagen.store import Work, digest
+from mediagen.templating import Templates, search_path
+from mediagen.timeline import SlideSpan, SpokenWord, Voiceover
+from mediagen.voices import Casting
+
+# --- slides, voice, align, assemble --------------------------------------------------------------------
+
+
+def render_episode_slides(
+    episode: Episode, folder: Path | None, templates: Templates, options: BuildOptions, run: Run
+) -> incremental.DeckParts:
+    deck = incremental.render_slides(
+        [
+            (f"{section.id}/{n}", slide)
+            for section in episode.sections
+            for n, slide in enumerate(section.slides)
+        ],
+        title=episode.title,
+        lang=episode.lang,
+        aspect=options.aspect,
+        folder=folder,
+        templates=templates,
+        store=run.store,
+        font_text=_font_text(episode, templates, run),
+    )
+    for warning in deck.warnings:
+        run.warn(warning)
+    return deck
+
+
+def _font_text(episode: Episode, templates: Templates, run: Run) -> str:
+    """Every character the deck and the thumbnail may draw: one font subset serves both, and stays the
+    same while edits bring no new character."""
+    deck = [slide for section in episode.sections for slide in section.slides]
+    facts = publish.episode_facts(episode, newsletter=run.config.podcast.title)
+    return slides.deck_text(deck, episode.title, templates) + publish.thumbnail_text(facts, templates)
+
+
+def with_slides(episode: Episode, shown: list[list[slides.Slide]]) -> Episode:
+    """The episode with each slide replaced by what the deck shows for it (continuations included)."""
+    sections, first = [], 0
+    for section in episode.sections:
+        count = len(section.slides)
+        fitted = [slide for group in shown[first : first + count] for slide in group]
+        sections.append(section.model_copy(update={"slides": fitted}))
+        first += count
+    return episode.model_copy(update={"sections": sections})
+
+
+def write_episode(episode: Episode, out_dir: Path, edited: bool) -> None:
+    """Write episode.yaml and remember, at once, what was written: a later change is the author's."""
+    path = out_dir / "episode.yaml"
+    dump_episode(episode, path)
+    manifest = load_manifest(out_dir) or {}
+    manifest["episode"] = {"sha256": sha256_file(path), "edited": edited}
+    write_manifest(out_dir, manifest)
+
+
+def produce(
+    episode: Episode,
+    folder: Path | None,
+    out_dir: Path,
+    options: BuildOptions,
+    run: Run,
+    engines: Engines,
+    *,
+    write_yaml: bool,
+    edited: bool,
+    source_name: str,
+) -> BuildResult:
+    casting = cast(episode.lang, options, engines)  # a bad --voice stops the build here
+    scripts = casting.scripts
+    if not voice.lines_to_voice(episode, scripts=scripts):
+        raise InputError(
+            f"{source_name}: nothing to narrate (no words in its title or text the voice can say)"
+        )
+    lexicon = lexicon_for(folder, run.config.lexicon.file, run.config.lexicon.starter, run.limits)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    templates = Templates(search_path(options.templates), limits=run.limits)
+    with run.stage("slides"):
+        deck = render_episode_slides(episode, folder, templates, options, run)
+        fitted = with_slides(episode, deck.shown)
+        shown = sum(len(section.slides) for section in fitted.sections)
+        run.limits.check(Path(source_name).name, "slides, with their continuations", shown, "slides")
+        if fitted != episode and not write_yaml:
+            run.warn("slides: some slides were split to fit their pages (episode.yaml left as is)")
+        episode = fitted
+        if write_yaml:
+            write_episode(episode, out_dir, edited)
+    for gone in voice.left_out(episode, scripts):
+        run.warn(
+            f"voice: section '{gone.section_id}': left out of the audio, the voice cannot say "
+            f"{'/'.join(gone.scripts).lower()} text: {gone.text[:60]!r}"
+        )
+    with run.stage("voice", total=sum(len(s.narration) for s in episode.sections)):
+        lines = voice.lines_to_voice(episode, lexicon, scripts)
+        clips, rate = incremental.voice_lines(lines, episode.lang, casting, run.store, run.progress.advance)
+        rate = rate or assemble.OUTPUT_SAMPLE_RATE
+    heard = None
+    if not (options.qa and run.config.qa.enabled):
+        run.qa = {"skipped": "the speech check is off (--no-qa or [qa] enabled = false)"}
+    elif engines.asr is None:
+        run.qa = {"skipped": "no speech recognizer for this build"}
+    elif lines:
+        with run.stage("qa", total=len(lines)):
+            respell = functools.partial(voice.spoken_form, lang=episode.lang, lexicon=lexicon)
+            clips, heard = _check_speech(lines, clips, rate, episode.lang, casting, engines, run, respell)
+    with run.stage("align"):
+        voiceover = voice.lay_out(episode, lines, clips, rate, heard)
+        voiceover = music.add_music(voiceover, run.config.music, _decoder)
+        spans = align.schedule_slides(episode, voiceover)
+        cues = align.caption_cues(voiceover, episode.lang)
+    with run.stage("publish"):
+        release, facts = _publish(episode, voiceover, out_dir, templates, run)
+    with run.stage("assemble"):
+        names = [s.name for s in episode.speakers.values()]
+        tags = names if len(names) > 1 and run.config.slides.speaker_tag else None
+        drawn = options.burn_captions or tags
+        burned = burn.stretches(spans, cues, options.burn_captions, tags) if drawn else None
+        mux = _assemble(voiceover, deck, spans, release, out_dir, run, burned)
+        assemble.write_captions(cues, out_dir)
+        atomic_write_bytes(out_dir / "slides.pdf", pages.merge_pdfs(deck.pdfs))
+    report = _report(episode, voiceover, spans, run, options, casting, source_name, lines)
+    report["loudness"] = mux["loudness"]
+    report["episode"] = facts
+    atomic_write_text(out_dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    _finish_manifest(out_dir, run, mux, source_name)
+    return BuildResult(out_dir=out_dir, report=report)
+
+
+def _check_speech(
+    lines: list[voice.Line],
+    clips: list[np.ndarray],
+    rate: int,
+    lang: str,
+    casting: Casting,
+    engines: Engines,
+    run: Run,
+    respell: Callable[[str], str],
+) -> tuple[list[np.ndarray], list[tuple[SpokenWord, ...]]]:
+    """The speech check (see qa.check) with the recognizers and the voice through the store: only what
+    was not heard or voiced before is. Returns the clips kept and the words heard in each."""
+    assert engines.asr is not None
+    first_id, second_id = engines.asr_id(lang), engines.second_asr_id(lang)
+    first = functools.cache(lambda: engines.asr(lang))  # type: ignore[misc]  # loaded if needed
+    second = functools.cache(lambda: engines.second_asr(lang))
+    limit = run.config.qa.max_error(lang)
+
+    def hear(chosen: list[voice.Line], audio: list[np.ndarray], take: int, other: bool) -> list[Heard]:
+        asr_id, asr = (second_id, second) if other else (first_id, first)
+        assert asr_id is not None
+        return incremental.heard_lines(chosen, audio, rate, lang, casting, take, asr_id, asr, run.store)
+
+    def revoice(again: list[voice.Line]) -> list[np.ndarray]:
+        retaken, retake_rate = incremental.voice_lines(again, lang, casting, run.store, take=2)
+        return [resample(c, retake_rate, rate) for c in retaken]
+
+    result = qa.check(lines, clips, lang, limit, hear, revoice, respell, second_id)
+    for check in result.checks:
+        if check.flagged:
+            run.warn(
+                f"qa: section '{check.section_id}': heard {check.heard.text[:60]!r} "
+                f"for {check.text[:60]!r} ({qa.METRIC[lang]} {check.score.rate:.0%})"
+            )
+        run.progress.advance()
+    run.qa = qa.report(result.checks, lang, first_id, limit)
+    if second_id:
+        run.qa["second_opinion"] = {"asr": second_id, "asked": 0, "heard_better": 0} | result.second_opinion
+    return result.clips, [c.heard.words for c in result.checks]
+
+
+def cast(lang: str, options: BuildOptions, engines: Engines) -> Casting:
+    """The episode's voices: `--voice` or the language's default, and every other of its catalog."""
+    return Casting(lang, options.voice, engines.tts, engines.tts_id)
+
+
+def _decoder(path: Path, rate: int) -> np.ndarray:
+    return decode_audio(path, rate, stage="music")
+
+
+def _publish(
+    episode: Episode, voiceover: Voiceover, out_dir: Path, templates: Templates, run: Run
+) -> tuple[assemble.Release, dict[str, Any]]:
+    """Chapters, show notes and the thumbnail; returns what the media files carry (tags, chapters, cover)
+    and the facts about the episode (title, date, summary…) for the report and the feed."""
+    podcast = run.config.podcast
+    facts = publish.episode_facts(episode, newsletter=podcast.title)
+    chapters = publish.chapters(voiceover)
+    for writer in CHAPTER_WRITERS:
+        writer().write(chapters, out_dir)
+    markdown, html = publish.show_notes(episode, voiceover, facts, templates)
+    atomic_write_text(out_dir / "show-notes.md", markdown)
+    atomic_write_text(out_dir / "show-notes.html", html)
+    font_text = _font_text(episode, templates, run)
+    thumbnail, warnings = incremental.thumbnail(facts, templates, run.store, font_text)
+    for warning in warnings:
+        run.warn(warning)
+    atomic_write_bytes(out_dir / "thumbnail.png", thumbnail.read_bytes())
+    tags = {
+        "title": facts["title"],
+        "artist": facts["author"] or (podcast.author or ""),
+        "album": facts["newsletter"],
+        "date": facts["date"],
+        "language": facts["lang"],
+    }
+    return assemble.Release(tags=tags, chapters=chapters, cover=out_dir / "thumbnail.png"), facts
+
+
+def _assemble(
+    voiceover: Voiceover,
+    deck: incremental.DeckParts,
+    spans: list[SlideSpan],
+    release: assemble.Release,
+    out_dir: Path,
+    run: Run,
+    burned: list[burn.Stretch] | None = None,
+) -> dict[str, Any]:
+    """Encode episode.mp3 and episode.mp4 unless the folder already holds them for these exact inputs.
+    With `burned` (captions drawn on), the video shows one picture per stretch instead of per slide."""
+    if burned is None:
+        pictures = [(deck.frames[s.index].name, round(s.start, 3), round(s.end, 3)) for s in spans]
+    else:
+        pictures = [(s.name(deck.frames[s.slide]), round(s.start, 3), round(s.end, 3)) for s in burned]
+    chapters = [(c.title, round(c.start, 3), round(c.end, 3)) for c in release.chapters]
+    work = Work(
+        "mux",
+        "episode",
+        {
+            "audio": hashlib.sha256(voiceover.samples.tobytes()).hexdigest()[:20],
+            "rate": str(voiceover.sample_rate),
+            "video": digest(json.dumps(pictures)),
+            "tags": digest(json.dumps([release.tags, chapters], sort_keys=True)),
+            "cover": sha256_file(release.cover)[:20] if release.cover else "",
+            "loudness": digest(repr(run.config.loudness)),
+        },
+    )
+    recorded = (load_manifest(out_dir) or {}).get("mux", {})
+    sizes = {name: (out_dir / name).stat().st_size for name in MEDIA_NAMES if (out_dir / name).is_file()}
+    same = recorded.get("key") == work.key and recorded.get("sizes") == sizes and "loudness" in recorded
+    if run.store.find(work, lambda: recorded if same else None) is not None:  # the outputs are the entry
+        return recorded
+    run.store.made(work)
+    with tempfile.TemporaryDirectory(prefix=".mediagen-work-", dir=out_dir) as work_dir:
+        scratch = Path(work_dir).resolve()
+        frames, shown = deck.frames, spans
+        if burned is not None:
+            frames, shown = _captioned_pictures(deck.frames, burned, scratch)
+        measured = assemble.encode_media(
+            voiceover, frames, shown, release, run.config.loudness, out_dir, scratch
+        )
+    return {
+        "key": work.key,
+        "loudness": measured,
+        "sizes": {name: (out_dir / name).stat().st_size for name in MEDIA_NAMES},
+    }
+
+
+def _captioned_pictures(
+    frames: list[Path], burned: list[burn.Stretch], scratch: Path
+) -> tuple[list[Path], list[SlideSpan]]:
+    """Each distinct (slide, caption) picture drawn once, and the spans that show them."""
+    font = pages.font_files()["regular"]
+    pictures: dict[str, int] = {}
+    made: list[Path] = []
+    spans: list[SlideSpan] = []
+    for stretch in burned:
+        name = stretch.name(frames[stretch.slide])
+        if name not in pictures:
+            pictures[name] = len(made)
+            made.append(scratch / name)
+            burn.draw(frames[stretch.slide], stretch, made[-1], font)
+        spans.append(SlideSpan(pictures[name], stretch.start, stretch.end))
+    return made, spans
+
+
+def _finish_manifest(out_dir: Path, run: Run, mux: dict[str, Any], source_name: str) -> None:
+    manifest = load_manifest(out_dir) or {}
+    manifest |= {
+        "mediagen": __version__,
+        "source": source_name,
+        "cache": str(run.store.cache.root),
+        "works": run.store.ledger.as_manifest(),
+        "keys": sorted(run.store.ledger.keys()),
+        "mux": mux,
+    }
+    write_manifest(out_dir, manifest)
+    run.store.cache.register_output(out_dir)
+
+
+def _report(
+    episode: Episode,
+    voiceover: Voiceover,
+    spans: list[SlideSpan],
+    run: Run,
+    options: BuildOptions,
+    casting: Casting,
+    source_name: str,
+    lines: list[voice.Line],
+) -> dict[str, Any]:
+    flags = {s.id: s.flags for s in episode.sections}
+    return {
+        "mediagen": __version__,
+        "source": source_name,
+        "title": episode.title,
+        "lang": episode.lang,
+        "mode": episode.mode,
+        "aspect": options.aspect,
+        "duration_s": round(voiceover.duration, 3),
+        "sections": [
+            {
+                "id": s.id,
+                "title": s.title,
+                "start_s": round(s.start, 3),
+                "end_s": round(s.end, 3),
+                "flags": flags.get(s.id, []),
+            }
+            for s in voiceover.sections
+        ],
+        "slides": [
+            {"page": span.index + 1, "start_s": round(span.start, 3), "end_s": round(span.end, 3)}
+            for span in spans
+        ],
+        "sentences": [
+            {
+                "section": s.section_id,
+                "text": s.text,
+                "spoken": s.spoken,
+                "speaker": s.speaker,
+                "start_s": round(s.start, 3),
+                "end_s": round(s.end, 3),
+            }
+            for s in voiceover.sentences
+        ],
+        "engines": {
+            "tts": casting.identity(None),
+            "voices": {
+                name: casting.identity(name) for name in sorted({casting.voice(x.voice).name for x in lines})
+            },
+            "llm": episode.llm,
+            "asr": run.qa.get("asr"),
+        },
+        "script": run.script,
+        "qa": run.qa,
+        "stages": run.stages,
+        "cache": {"folder": str(run.store.cache.root), **run.store.cache.usage.as_report()},
+        "build_s": round(time.perf_counter() - run.started, 3),
+        "warnings": run.warnings,
+    }
