@@ -25,6 +25,11 @@ Text = Annotated[str, AfterValidator(clean_text)]
 CodeText = Annotated[str, AfterValidator(clean_code)]
 
 
+# Section flags: the script fell back to the author's key sentences; a section of links said in one line.
+FLAG_FALLBACK = "extractive-fallback"
+FLAG_LINKS = "links-in-show-notes"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -177,4 +177,4 @@ class Writer:
 
     def frame(self, sections: list[EpisodeSection], fresh: set[int]) -> list[EpisodeSection]:
         hosts = (self.plan.hosts[0].id, self.plan.hosts[1].id) if self.plan.hosts else None
-        return script.frame(sections, self.show, self.doc.title, fresh, hosts)
+        return show.frame(sections, self.show, self.doc.title, fresh, hosts)

@@ -20,9 +20,9 @@ from mediagen.lexicon import lexicon_for, parse_lexicon
 from mediagen.media.samples import resample
 from mediagen.stages import qa
 from mediagen.stages.align import caption_cues, character_times
-from mediagen.stages.script import check_llm_reply
 from mediagen.text import numbers, unsupported_names
 from mediagen.timeline import SpokenWord, VoicedSentence, Voiceover
+from mediagen.writing.reply import check_llm_reply
 
 from .media_checks import read_cues
 

@@ -2,10 +2,12 @@ import json
 
 import pytest
 
+from mediagen.episode import FLAG_FALLBACK, FLAG_LINKS
 from mediagen.stages.parse import parse_issue
-from mediagen.stages.script import FLAG_FALLBACK, FLAG_LINKS, check_llm_reply, write_script
+from mediagen.stages.script import write_script
 from mediagen.templating import Templates, search_path
 from mediagen.writing.extract import phrase
+from mediagen.writing.reply import check_llm_reply
 from mediagen.writing.rules import problems
 from mediagen.writing.show import Show
 from tests.fakes import FakeLLM

@@ -11,28 +11,25 @@ show (opening, transitions, sign-off) around the sections.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 from mediagen.document import INTRO_ID, Code, Document, Image, Section, Subheading, Table, meta_value
 from mediagen.engines.base import LLMEngine
-from mediagen.episode import Episode, EpisodeSection, Link, Narration, Slide
+from mediagen.episode import FLAG_FALLBACK, FLAG_LINKS, Episode, EpisodeSection, Link, Narration, Slide
 from mediagen.errors import InputError, MediagenError
 from mediagen.front_matter import NEWSLETTER_KEYS, PEOPLE_KEYS
 from mediagen.templating import Templates
-from mediagen.text import grounding, word_count
+from mediagen.text import grounding
 from mediagen.writing import extract, guard, length
 from mediagen.writing.extract import Material
-from mediagen.writing.rules import bullet_problems, problems, speakable
-from mediagen.writing.show import Show
+from mediagen.writing.reply import CheckedReply, check_llm_reply
+from mediagen.writing.show import LEAD, OTHER, Show, frame
+from mediagen.writing.slides import content_slides, relative, verbatim_slides
 
 Mode = Literal["summary", "verbatim"]
-FLAG_FALLBACK = "extractive-fallback"
-FLAG_LINKS = "links-in-show-notes"
 COMPLETION_PROMPTS = ("prompts/summary.{lang}.j2", "prompts/summary-retry.{lang}.j2")
 CHAT_PROMPTS = ("prompts/system.chat.{lang}.j2", "prompts/summary.chat.{lang}.j2")
 PROMPT_SOURCE_CHARS = {"en": 1600, "ja": 700}
@@ -99,7 +96,7 @@ def unit_inputs(doc: Document, unit: ScriptUnit) -> dict[str, str]:
     """Everything of the document a unit's episode section depends on (for cache keys). Images count
     by their name in the issue's folder, so moving the folder does not change the key."""
     blocks = unit.section.blocks if unit.section else []
-    portable = [_relative(b.path, doc.folder) if isinstance(b, Image) else b for b in blocks]
+    portable = [relative(b.path, doc.folder) if isinstance(b, Image) else b for b in blocks]
     inputs = {"title": unit.section.title if unit.section else "", "blocks": repr(portable)}
     if unit.id == INTRO_ID:
         inputs |= {"doc_title": doc.title, "byline": _byline(doc)}
@@ -116,7 +113,6 @@ class Said:
     role: str | None = None
 
 
-LEAD, OTHER = "lead", "other"
 # A dialogue's turn is said in one breath: at most this long, at the voice's measured speaking rate.
 TURN_S = 12.0
 
@@ -188,16 +184,16 @@ class Scripter:
             listed = self.show.links(section.title, found.links + len(found.phrases))
             said = [Said(t, "author") for t in keys] + [Said(t, "show") for t in listed]
             bullets = extract.bullets(found, title, self.lang)
-            return said, _content_slides(section, title, bullets, folder), [FLAG_LINKS]
+            return said, content_slides(section, title, bullets, folder), [FLAG_LINKS]
         if self.mode == "verbatim":
             said = [Said(t, "author") for t in extract.all_sentences(found)]
-            return said, _verbatim_slides(section, title, folder, self.lang), []
+            return said, verbatim_slides(section, title, folder, self.lang), []
         if self._llm_factory is None or not found.sentences or budget <= 0:
             keys = extract.key_sentences(_texts(found), title, self.lang, budget, not self._strict)
             said = [Said(t, "author") for t in keys]
-            return said, _content_slides(section, title, extract.bullets(found, title, self.lang), folder), []
+            return said, content_slides(section, title, extract.bullets(found, title, self.lang), folder), []
         said, bullets, flags = self._summarize(unit_id, section, found, title, budget, report)
-        return said, _content_slides(section, title, bullets, folder), flags
+        return said, content_slides(section, title, bullets, folder), flags
 
     def _exchange(self, lines: list[Said], title: str, unit_id: str, intro: bool) -> list[Said]:
         """A dialogue of a section's lines: the lead asks into the section (the introduction follows
@@ -340,58 +336,6 @@ def write_script(
     return Episode(title=doc.title, lang=lang, meta=doc.meta, sections=framed), report
 
 
-def frame(
-    sections: list[EpisodeSection],
-    show: Show,
-    title: str,
-    fresh: set[int],
-    hosts: tuple[str, str] | None = None,
-) -> list[EpisodeSection]:
-    """The show around the sections that were written afresh (positions in `fresh`; sections the
-    author edited keep their lines): the opening before the introduction's lines, a transition before
-    each section's, the sign-off after the last section's. In a dialogue (`hosts`: the speakers' ids,
-    host a first) every line gets its speaker: a section's lead is the host who did not speak last."""
-    topics = [s.title for s in sections[1:] if FLAG_LINKS not in s.flags] or [s.title for s in sections[1:]]
-    count = len(sections) - 1
-    framed: list[EpisodeSection] = []
-    last: str | None = None  # who spoke last, in a dialogue
-    for index, section in enumerate(sections):
-        if index not in fresh:
-            framed.append(section)
-            last = section.narration[-1].speaker if section.narration else last
-            continue
-        lines = list(section.narration)
-        if index == 0:
-            before = show.opening_roles(title, topics)
-            if before and lines and all(line.origin == "show" for line in lines):
-                lines = []  # the opening says the title already
-        else:
-            before = [(t, LEAD) for t in show.transition(section.title, index, count)]
-        after = show.signoff_roles(title) if index == len(sections) - 1 else []
-        shown = lambda t, role: Narration(text=t, origin="show", speaker=role if hosts else None)  # noqa: E731
-        narration = [shown(t, role) for t, role in before] + lines + [shown(t, role) for t, role in after]
-        if hosts:
-            narration, last = _cast(narration, hosts, last, opening_ends=len(before) if index == 0 else 0)
-        framed.append(section.model_copy(update={"narration": narration}))
-    return framed
-
-
-def _cast(
-    lines: list[Narration], hosts: tuple[str, str], last: str | None, opening_ends: int
-) -> tuple[list[Narration], str | None]:
-    """Each line's role (host a or b of the show's templates, the section's lead or the other host)
-    made a speaker's id. The lead is the host who did not speak last (the introduction's: the one
-    who did not end the opening)."""
-    a, b = hosts
-    by_template = {"a": a, "b": b}
-    if opening_ends:
-        last = by_template.get(lines[opening_ends - 1].speaker or "", a)
-    lead = b if last == a else a
-    roles = by_template | {LEAD: lead, OTHER: b if lead == a else a}
-    cast = [line.model_copy(update={"speaker": roles.get(line.speaker or "", lead)}) for line in lines]
-    return cast, cast[-1].speaker if cast else last
-
-
 def cited_links(section: Section) -> list[Link]:
     """The section's web and mail links, each once, for the show notes."""
     seen: dict[str, Link] = {}
@@ -413,83 +357,9 @@ def _byline(doc: Document) -> str:
     return " · ".join(parts)
 
 
-# --- checking a model's reply ------------------------------------------------------------------------
-
-
 def _clip(text: str, lang: str) -> str:
     limit = PROMPT_SOURCE_CHARS[lang]
     return text if len(text) <= limit else text[:limit].rsplit(" " if lang == "en" else "。", 1)[0]
-
-
-@dataclass(frozen=True)
-class Refusal:
-    kind: Literal["narration", "bullet"]
-    item: str
-    reason: str
-
-
-@dataclass
-class CheckedReply:
-    narration: list[str]
-    bullets: list[str]
-    rejected: list[str]
-    ok: bool
-    refusals: list[Refusal] = field(default_factory=list)
-
-
-def check_llm_reply(reply: str, source: str, lang: str, enough: int = 1) -> CheckedReply:
-    """Keep only items that follow the rules of a spoken line (bullets: of a phrase) and are faithful
-    to the source; `ok` if the reply is usable at all (some narration and some bullets survive;
-    refused items are replaced, see `Scripter._guarded`)."""
-    try:
-        data = json.loads(_json_part(reply), strict=False)  # a raw newline in a string is no harm
-        narration, bullets = data["narration"], data["bullets"]
-        if not all(isinstance(x, str) for x in [*narration, *bullets]):
-            raise TypeError
-    except (ValueError, KeyError, TypeError):
-        return CheckedReply([], [], [f"reply is not the expected JSON: {reply[:60]!r}"], ok=False)
-    refusals: list[Refusal] = []
-    kept_narration = _kept("narration", narration, source, lang, refusals)
-    kept_bullets = _kept("bullet", bullets, source, lang, refusals)
-    ok = len(kept_narration) >= enough and len(kept_bullets) >= 1
-    return CheckedReply(
-        kept_narration, kept_bullets, [f"{r.reason}: {r.item[:60]!r}" for r in refusals], ok, refusals
-    )
-
-
-def _json_part(reply: str) -> str:
-    """The JSON object in a reply (a model without structured output may wrap it in prose or fences)."""
-    start, end = reply.find("{"), reply.rfind("}")
-    return reply[start : end + 1] if 0 <= start < end else reply
-
-
-def _kept(
-    kind: Literal["narration", "bullet"], items: list[str], source: str, lang: str, refusals: list[Refusal]
-) -> list[str]:
-    kept: list[str] = []
-    for item in (i.strip() for i in items):
-        text, reason = _checked_item(kind, item, source, lang, kept)
-        if reason:
-            refusals.append(Refusal(kind, item, reason))
-        else:
-            kept.append(text)
-    return kept
-
-
-def _checked_item(kind: str, item: str, source: str, lang: str, kept: list[str]) -> tuple[str, str | None]:
-    """(the item as it will be used, why it may not be used or None)."""
-    if kind == "bullet":
-        text = extract.phrase(item, lang) or item
-        broken = bullet_problems(text, lang)
-    else:
-        text = speakable(item, lang) or item
-        broken = problems(text, lang)
-    if broken:
-        return text, f"breaks a rule ({', '.join(broken)})"
-    if kind == "narration" and word_count(text, lang) > 45:
-        return text, "too long for one breath"
-    support = guard.MIN_SUPPORT if kind == "narration" else guard.MIN_SUPPORT_BULLET
-    return text, guard.refusal(text, source, lang, kept, support)
 
 
 def _unlike(spare: list[str], used: list[str], lang: str) -> str | None:
@@ -499,73 +369,3 @@ def _unlike(spare: list[str], used: list[str], lang: str) -> str | None:
         if not any(grounding(candidate, other, lang) > guard.REPEAT for other in used):
             return candidate
     return None
-
-
-# --- slides ------------------------------------------------------------------------------------
-
-# Long content is spread over continuation slides here already (the deck splits further what does not
-# fit): a Markdown list, code block or table of any length never makes one slide over the limits.
-SLIDE_BULLETS = 12
-SLIDE_CODE_LINES = 60
-SLIDE_TABLE_ROWS = 30
-
-
-def _content_slides(section: Section, title: str, bullets: list[str], folder: Path) -> list[Slide]:
-    images = [b for b in section.blocks if isinstance(b, Image)]
-    slides: list[Slide] = []
-    if bullets or images:
-        first_image = _relative(images[0].path, folder) if images else None
-        for n, part in enumerate(_chunks(bullets, SLIDE_BULLETS) or [[]]):
-            slides.append(Slide(title=title, bullets=part, image=None if n else first_image, continued=n > 0))
-    slides += [Slide(title=title, image=_relative(image.path, folder)) for image in images[1:]]
-    for block in section.blocks:
-        if isinstance(block, Code):
-            for n, lines in enumerate(_chunks(block.code.split("\n"), SLIDE_CODE_LINES)):
-                code = "\n".join(lines)
-                slides.append(
-                    Slide(
-                        layout="code", title=title, code=code, code_lang=block.lang or None, continued=n > 0
-                    )
-                )
-        elif isinstance(block, Table):
-            for n, rows in enumerate(_chunks([list(r) for r in block.rows], SLIDE_TABLE_ROWS) or [[]]):
-                slides.append(
-                    Slide(layout="table", title=title, table=[list(block.header), *rows], continued=n > 0)
-                )
-    return slides
-
-
-def _chunks(items: list, size: int) -> list[list]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def _verbatim_slides(section: Section, title: str, folder: Path, lang: str) -> list[Slide]:
-    """Slides that follow the prose: one per sub-heading part, showing its list items (as whole phrases)
-    or its key sentences."""
-    slides: list[Slide] = []
-    for heading, blocks in _parts(section):
-        part = Section(id=section.id, title=heading or title, blocks=blocks, links=[], source_hash="")
-        found = extract.material(part, lang)
-        if found.items >= len(found.sentences) - sum(u.from_list for u in found.sentences):
-            items = [u.text for u in found.sentences if u.from_list] + found.phrases
-            bullets = list(dict.fromkeys(b for b in (extract.phrase(i, lang) for i in items) if b))
-        else:
-            bullets = extract.bullets(found, title, lang)
-        for slide in _content_slides(part, title, bullets, folder):
-            slides.append(slide.model_copy(update={"subtitle": heading}) if heading else slide)
-    return slides
-
-
-def _parts(section: Section) -> list[tuple[str | None, list]]:
-    """The section's blocks grouped under their sub-headings (the first group has none)."""
-    parts: list[tuple[str | None, list]] = [(None, [])]
-    for block in section.blocks:
-        if isinstance(block, Subheading):
-            parts.append((block.text, []))
-        else:
-            parts[-1][1].append(block)
-    return [(heading, blocks) for heading, blocks in parts if blocks]
-
-
-def _relative(path: Path, folder: Path) -> str:
-    return path.relative_to(folder.resolve()).as_posix()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from mediagen.episode import FLAG_LINKS, EpisodeSection, Narration
 from mediagen.templating import Templates
 from mediagen.writing.rules import problems, speakable
 
@@ -25,6 +26,9 @@ _NOT_TOPICS = re.compile(
     r"はじめに|おわりに|まとめ|さいごに|最後に|あとがき)",
     re.I,
 )
+
+# A line's role in a dialogue, before it is cast: the section's lead host or the other one.
+LEAD, OTHER = "lead", "other"
 
 
 def template_names(lang: str) -> list[str]:
@@ -162,3 +166,55 @@ def spoken_list(items: list[str], lang: str) -> str:
     if len(items) <= 2:
         return " and ".join(items)
     return ", ".join(items[:-1]) + ", and " + items[-1]
+
+
+def frame(
+    sections: list[EpisodeSection],
+    show: Show,
+    title: str,
+    fresh: set[int],
+    hosts: tuple[str, str] | None = None,
+) -> list[EpisodeSection]:
+    """The show around the sections that were written afresh (positions in `fresh`; sections the
+    author edited keep their lines): the opening before the introduction's lines, a transition before
+    each section's, the sign-off after the last section's. In a dialogue (`hosts`: the speakers' ids,
+    host a first) every line gets its speaker: a section's lead is the host who did not speak last."""
+    topics = [s.title for s in sections[1:] if FLAG_LINKS not in s.flags] or [s.title for s in sections[1:]]
+    count = len(sections) - 1
+    framed: list[EpisodeSection] = []
+    last: str | None = None  # who spoke last, in a dialogue
+    for index, section in enumerate(sections):
+        if index not in fresh:
+            framed.append(section)
+            last = section.narration[-1].speaker if section.narration else last
+            continue
+        lines = list(section.narration)
+        if index == 0:
+            before = show.opening_roles(title, topics)
+            if before and lines and all(line.origin == "show" for line in lines):
+                lines = []  # the opening says the title already
+        else:
+            before = [(t, LEAD) for t in show.transition(section.title, index, count)]
+        after = show.signoff_roles(title) if index == len(sections) - 1 else []
+        shown = lambda t, role: Narration(text=t, origin="show", speaker=role if hosts else None)  # noqa: E731
+        narration = [shown(t, role) for t, role in before] + lines + [shown(t, role) for t, role in after]
+        if hosts:
+            narration, last = _cast(narration, hosts, last, opening_ends=len(before) if index == 0 else 0)
+        framed.append(section.model_copy(update={"narration": narration}))
+    return framed
+
+
+def _cast(
+    lines: list[Narration], hosts: tuple[str, str], last: str | None, opening_ends: int
+) -> tuple[list[Narration], str | None]:
+    """Each line's role (host a or b of the show's templates, the section's lead or the other host)
+    made a speaker's id. The lead is the host who did not speak last (the introduction's: the one
+    who did not end the opening)."""
+    a, b = hosts
+    by_template = {"a": a, "b": b}
+    if opening_ends:
+        last = by_template.get(lines[opening_ends - 1].speaker or "", a)
+    lead = b if last == a else a
+    roles = by_template | {LEAD: lead, OTHER: b if lead == a else a}
+    cast = [line.model_copy(update={"speaker": roles.get(line.speaker or "", lead)}) for line in lines]
+    return cast, cast[-1].speaker if cast else last
