@@ -3,9 +3,7 @@ so `mediagen --help` stays fast."""
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -13,134 +11,23 @@ from pathlib import Path
 import click
 
 from mediagen import __version__
+from mediagen.cli_options import (
+    aspect_option,
+    burn_option,
+    cache_option,
+    issue_options,
+    lang_option,
+    llm_options,
+    mode_option,
+    out_option,
+    qa_option,
+    quiet_option,
+    show_options,
+    templates_option,
+    voice_option,
+)
+from mediagen.cli_tables import build_summary, console, read_report
 from mediagen.errors import EXIT_BAD_INPUT, MediagenError
-
-LANGS = ("auto", "en", "ja")
-MODES = ("summary", "verbatim", "dialogue")
-ASPECTS = ("16:9", "9:16", "1:1")
-
-
-def _issue_argument(func):
-    return click.argument("issue", type=click.Path(path_type=Path, dir_okay=False))(func)
-
-
-def _out_option(default_help: str):
-    return click.option(
-        "--out",
-        "-o",
-        type=click.Path(path_type=Path, file_okay=False),
-        help=f"Folder for the outputs (default: {default_help}).",
-    )
-
-
-_lang_option = click.option(
-    "--lang",
-    type=click.Choice(LANGS),
-    default="auto",
-    show_default=True,
-    help="Language of the issue: from the front matter's `lang`, else detected from the text (auto).",
-)
-_mode_option = click.option(
-    "--mode",
-    type=click.Choice(MODES),
-    default=None,
-    help="summary (the default, or [show] mode): each section in a few sentences and slide bullets (the "
-    "author's key sentences, or a model's, each checked against the text); verbatim: narrate all of the "
-    "author's own prose; dialogue: two hosts talk each section through.",
-)
-_llm_options = [
-    click.option(
-        "--llm",
-        default=None,
-        metavar="none|bundled|PATH.gguf|URL",
-        help="Who writes the summary: none (the author's own key sentences; the default unless "
-        "[llm] url is set), the bundled Gemma 3 270M, a GGUF file (driven as a chat model when it has a "
-        "chat template), or an OpenAI-compatible server such as http://127.0.0.1:11434/v1 (Ollama).",
-    ),
-    click.option(
-        "--llm-model", default=None, metavar="NAME", help="The server's model (e.g. qwen2.5:7b-instruct)."
-    ),
-]
-_show_options = [
-    click.option(
-        "--show/--no-show",
-        default=True,
-        help="Put the show around the content: an opening, a transition into each section, a sign-off.",
-    ),
-    click.option(
-        "--minutes",
-        type=click.FloatRange(min=0.1, max=600),
-        default=None,
-        help="A length to keep: the summary says as much of each section as fits (default: [show] minutes).",
-    ),
-]
-_aspect_option = click.option(
-    "--aspect",
-    type=click.Choice(ASPECTS),
-    default="16:9",
-    show_default=True,
-    help="Video and slide shape: 1920×1080, 1080×1920 or 1080×1080 pixels.",
-)
-_voice_option = click.option(
-    "--voice",
-    default=None,
-    metavar="NAME|PATH.onnx",
-    help="The narrator's voice. English: joe (piper, the default), a Piper .onnx voice file, or one of "
-    "Kokoro's packs (jf_gongitsune, jf_alpha, jf_nezumi, jf_tebukuro, jm_kumo) fed English phonemes; "
-    "Japanese: a Kokoro pack (default jf_alpha). A dialogue's hosts: [show] hosts in mediagen.toml.",
-)
-_templates_option = click.option(
-    "--templates",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Folder searched before the shipped templates; a file here (e.g. slides/default/style.css or "
-    "prompts/summary.en.j2) overrides the shipped file of the same name.",
-)
-_quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress display.")
-_cache_option = click.option(
-    "--cache",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="Cache folder (default: MEDIAGEN_CACHE, else `cache` in mediagen.toml, else .mediagen/cache/ "
-    "beside the issue). Only work whose inputs changed is redone.",
-)
-_rescript_option = click.option(
-    "--rescript",
-    multiple=True,
-    metavar="SECTION_ID",
-    help="Write this section's narration and slides afresh even though you edited episode.yaml "
-    "(repeatable). Other edits are kept.",
-)
-_qa_option = click.option(
-    "--qa/--no-qa",
-    default=True,
-    help="Check every voiced sentence by transcribing it (faster-whisper): re-voice what was heard "
-    "wrong, flag what stays wrong, time captions by the words heard. On by default.",
-)
-_burn_option = click.option(
-    "--burn-captions",
-    is_flag=True,
-    help="Draw the captions onto the video as well (episode.srt/.vtt are written either way).",
-)
-_limit_options = [
-    click.option(
-        "--max-input-mb",
-        type=click.FloatRange(min=0.001),
-        default=None,
-        help="Refuse an issue file larger than this (default: [limits] input_mb in mediagen.toml, 2).",
-    ),
-    click.option(
-        "--max-sections",
-        type=click.IntRange(min=1),
-        default=None,
-        help="Refuse an issue with more sections than this (default: [limits] sections, 150).",
-    ),
-]
-_force_option = click.option(
-    "--force",
-    is_flag=True,
-    help="Regenerate the whole episode.yaml from the Markdown, discarding edits made to it.",
-)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -159,34 +46,10 @@ def cli() -> None:
     """
 
 
-def _issue_options(func):
-    """The argument and options shared by the commands that start from a Markdown issue."""
-    for option in reversed(
-        [
-            _issue_argument,
-            _out_option("out/<issue name>/"),
-            _lang_option,
-            _mode_option,
-            *_llm_options,
-            *_show_options,
-            _aspect_option,
-            _voice_option,
-            _templates_option,
-            _cache_option,
-            _rescript_option,
-            _force_option,
-            *_limit_options,
-            _quiet_option,
-        ]
-    ):
-        func = option(func)
-    return func
-
-
 @cli.command()
-@_issue_options
-@_qa_option
-@_burn_option
+@issue_options
+@qa_option
+@burn_option
 def build(issue: Path, quiet: bool, **options: object) -> None:
     """Build every output for ISSUE (a Markdown file): episode.mp3, episode.mp4, episode.srt/.vtt,
     slides.pdf, episode.yaml and report.json.
@@ -198,11 +61,11 @@ def build(issue: Path, quiet: bool, **options: object) -> None:
 
     started = time.perf_counter()
     result = pipeline.build(issue, pipeline.BuildOptions(**options), _progress(quiet))
-    _summary(result, started)
+    build_summary(result, started)
 
 
 @cli.command("script")
-@_issue_options
+@issue_options
 def script_command(issue: Path, quiet: bool, **options: object) -> None:
     """Write only episode.yaml for ISSUE: what will be said and shown, to review and edit before
     `mediagen render`."""
@@ -214,14 +77,14 @@ def script_command(issue: Path, quiet: bool, **options: object) -> None:
 
 @cli.command()
 @click.argument("episode", type=click.Path(path_type=Path, dir_okay=False))
-@_out_option("the folder of EPISODE")
-@_aspect_option
-@_voice_option
-@_templates_option
-@_cache_option
-@_qa_option
-@_burn_option
-@_quiet_option
+@out_option("the folder of EPISODE")
+@aspect_option
+@voice_option
+@templates_option
+@cache_option
+@qa_option
+@burn_option
+@quiet_option
 def render(episode: Path, quiet: bool, **options: object) -> None:
     """Produce the media from EPISODE (an episode.yaml, possibly edited by hand). Only sentences and
     slides that changed are voiced and drawn again."""
@@ -230,7 +93,7 @@ def render(episode: Path, quiet: bool, **options: object) -> None:
     options = pipeline.BuildOptions(**options)
     started = time.perf_counter()
     result = pipeline.render(episode, options, _progress(quiet))
-    _summary(result, started)
+    build_summary(result, started)
 
 
 @cli.command()
@@ -257,18 +120,18 @@ def render(episode: Path, quiet: bool, **options: object) -> None:
     default=None,
     help="Build only the K-th of N stable parts of the archive, so N CI jobs can share it.",
 )
-@_lang_option
-@_mode_option
-@_llm_options[0]
-@_llm_options[1]
-@_show_options[0]
-@_show_options[1]
-@_aspect_option
-@_voice_option
-@_templates_option
-@_cache_option
-@_qa_option
-@_burn_option
+@lang_option
+@mode_option
+@llm_options[0]
+@llm_options[1]
+@show_options[0]
+@show_options[1]
+@aspect_option
+@voice_option
+@templates_option
+@cache_option
+@qa_option
+@burn_option
 def batch(issues: Path, site: Path, jobs: int, shard: str | None, **options: object) -> None:
     """Build every issue in ISSUES (its *.md files and its folders' index.md) into SITE, one folder per
     issue, keeping going past an issue that fails. Writes SITE/batch.json (per issue: status, failed
@@ -317,7 +180,7 @@ def feed(site: Path) -> None:
 
 
 @cli.command()
-@_issue_options
+@issue_options
 def status(issue: Path, quiet: bool, **options: object) -> None:
     """Say, per stage and section, whether a build of ISSUE would reuse the last build's work or why
     it would redo it (changed text, changed template, changed engine, missing output). Changes nothing."""
@@ -351,7 +214,7 @@ def _open_cache(where: Path | None, folder: Path | None):
 
 @cache.command("info")
 @_where_argument
-@_cache_option
+@cache_option
 def cache_info(where: Path | None, cache: Path | None) -> None:
     """Size and entries of the cache used for WHERE (an issue file or its folder; default: here)."""
     store = _open_cache(where, cache)
@@ -369,7 +232,7 @@ def cache_info(where: Path | None, cache: Path | None) -> None:
 
 @cache.command("prune")
 @_where_argument
-@_cache_option
+@cache_option
 @click.option("--dry-run", is_flag=True, help="Only say what would be removed.")
 def cache_prune(where: Path | None, cache: Path | None, dry_run: bool) -> None:
     """Remove every cache entry that no current output uses (outputs are the out folders built with
@@ -417,7 +280,7 @@ def qa_command(out_dir: Path, show_all: bool) -> None:
     what the recognizer heard, the score, and the flagged sentences. Exit code 1 if any is flagged."""
     from rich.table import Table
 
-    report = _read_report(out_dir)
+    report = read_report(out_dir)
     block = report.get("qa") or {}
     if "sentences" not in block:
         raise click.ClickException(
@@ -437,7 +300,7 @@ def qa_command(out_dir: Path, show_all: bool) -> None:
                 f"{row['score']:.0%}{mark}",
                 str(row["take"]) + (" (2nd opinion)" if row.get("heard_by") else ""),
             )
-    _console(stderr=False).print(table)
+    console(stderr=False).print(table)
     flagged = block["flagged"]
     click.echo(
         f"{len(flagged)} flagged, {block['retaken']} re-voiced, of {len(block['sentences'])} sentences"
@@ -449,65 +312,6 @@ def qa_command(out_dir: Path, show_all: bool) -> None:
         )
     if flagged:
         sys.exit(1)
-
-
-def _read_report(out_dir: Path) -> dict:
-    path = out_dir / "report.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise click.ClickException(f"{path}: cannot read the build report ({exc})") from None
-
-
-def _console(stderr: bool = True):
-    from rich.console import Console
-
-    return Console(stderr=stderr, width=max(100, shutil.get_terminal_size((120, 20)).columns))
-
-
-def section_table(report: dict):
-    """The end-of-build table: per section its duration, speech check score, flags and guard cases."""
-    from rich.table import Table
-
-    qa = report.get("qa") or {}
-    scores = qa.get("sections", {})
-    flagged_by_section: dict[str, int] = {}
-    for number in qa.get("flagged", []):
-        section = qa["sentences"][number]["section"]
-        flagged_by_section[section] = flagged_by_section.get(section, 0) + 1
-    guarded: dict[str, int] = {}
-    for case in report.get("script", {}).get("guard", []):
-        guarded[case["section"]] = guarded.get(case["section"], 0) + 1
-    table = Table(box=None, pad_edge=False)
-    for column in ("section", "duration", qa.get("metric", "qa"), "flags", "guard"):
-        table.add_column(column)
-    for section in report["sections"]:
-        sid = section["id"]
-        flags = list(section["flags"])
-        if flagged_by_section.get(sid):
-            flags.append(f"{flagged_by_section[sid]} heard wrong")
-        table.add_row(
-            sid,
-            f"{section['end_s'] - section['start_s']:.1f} s",
-            f"{scores[sid]:.1%}" if sid in scores else "–",
-            ", ".join(flags) or "–",
-            f"{guarded[sid]} replaced" if guarded.get(sid) else "–",
-        )
-    return table
-
-
-def _summary(result, started: float) -> None:
-    from mediagen.pipeline import OUTPUT_NAMES
-
-    report = result.report
-    _console().print(section_table(report))
-    minutes, seconds = divmod(report["duration_s"], 60)
-    click.echo(
-        f"{result.out_dir}/: {' '.join(OUTPUT_NAMES)} · audio {int(minutes)}:{seconds:04.1f}"
-        f" · built in {time.perf_counter() - started:.1f} s"
-        + (f" · {len(report['warnings'])} warnings (see report.json)" if report["warnings"] else ""),
-        err=True,
-    )
 
 
 def main() -> None:
