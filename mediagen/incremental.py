@@ -52,8 +52,12 @@ def script_work(
 def script_section(
     work: Work, unit: script.ScriptUnit, scripter: script.Scripter, store: Store
 ) -> tuple[EpisodeSection, script.ScriptReport]:
+    calls = 0  # the model's calls made now (none for a reused section)
+
     def write() -> dict[str, object]:
+        nonlocal calls
         section, report = scripter.write(unit)
+        calls = report.llm_calls
         return {
             "section": section.model_dump(mode="json"),
             "fallbacks": report.fallbacks,
@@ -65,6 +69,7 @@ def script_section(
 
     stored = store.memo_json(work, write)
     report = script.ScriptReport(
+        llm_calls=calls,
         fallbacks=stored["fallbacks"],
         rejected=stored["rejected"],
         replaced=stored["replaced"],

@@ -355,6 +355,22 @@ def test_invented_numbers_and_names_never_reach_the_episode_and_each_replacement
     assert any(w.startswith("guard: section 'the-sensor'") for w in result.report["warnings"])
 
 
+def test_the_report_counts_the_models_calls_made_now_and_none_for_a_reused_section(tmp_path, fake_engines):
+    engines, llm, _ = fake_engines
+    reply = {
+        "narration": ["The sensor measures soil moisture every ten minutes."],
+        "bullets": ["Moisture every ten minutes", "Data stays on the card", "Runs on two batteries"],
+    }
+    llm.replies.append(reply)
+    issue = tmp_path / "issue.md"
+    issue.write_text(ISSUE, encoding="utf-8")
+    options = pipeline.BuildOptions(out=tmp_path / "out", mode="summary", llm="bundled")  # the fake
+    first = pipeline.build(issue, options, engines=engines).report["script"]
+    again = pipeline.build(issue, options, engines=engines).report["script"]
+    assert first["llm_calls"] == len(llm.prompts) >= 1
+    assert again["llm_calls"] == 0 and len(llm.prompts) == first["llm_calls"]
+
+
 def test_a_reply_with_only_inventions_is_not_usable():
     source = "The probe costs less than eight dollars."
     checked = check_llm_reply(
