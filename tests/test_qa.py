@@ -364,7 +364,9 @@ def test_the_report_counts_the_models_calls_made_now_and_none_for_a_reused_secti
     llm.replies.append(reply)
     issue = tmp_path / "issue.md"
     issue.write_text(ISSUE, encoding="utf-8")
-    options = pipeline.BuildOptions(out=tmp_path / "out", mode="summary", llm="bundled")  # the fake
+    options = pipeline.BuildOptions(  # the fake stands in for the bundled model; a cache of its own
+        out=tmp_path / "out", mode="summary", llm="bundled", cache=tmp_path / "cache"
+    )
     first = pipeline.build(issue, options, engines=engines).report["script"]
     again = pipeline.build(issue, options, engines=engines).report["script"]
     assert first["llm_calls"] == len(llm.prompts) >= 1
