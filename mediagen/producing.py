@@ -182,8 +182,8 @@ def _check_speech(
         assert asr_id is not None
         return incremental.heard_lines(chosen, audio, rate, lang, casting, take, asr_id, asr, run.store)
 
-    def revoice(again: list[voice.Line]) -> list[np.ndarray]:
-        retaken, retake_rate = incremental.voice_lines(again, lang, casting, run.store, take=2)
+    def revoice(again: list[voice.Line], take: int) -> list[np.ndarray]:
+        retaken, retake_rate = incremental.voice_lines(again, lang, casting, run.store, take=take)
         return [resample(c, retake_rate, rate) for c in retaken]
 
     result = qa.check(lines, clips, lang, limit, hear, revoice, respell, second_id)

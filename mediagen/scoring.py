@@ -56,6 +56,9 @@ def _word_score(reference: str, heard: str) -> Score:
     import jiwer
 
     ref, hyp = english_words(reference), english_words(heard)
+    # "issue's" and "issues" sound alike: a possessive in the reference may be heard as a plural.
+    owners = {m.group(1).lower() for m in _POSSESSIVE.finditer(unicodedata.normalize("NFKC", reference))}
+    hyp = [t[:-1] if t.endswith("s") and t[:-1] in owners else t for t in hyp]
     letters = {token for token in ref if _letter(token)}  # a letter said on its own ("rust C")
     hyp = [_LETTER_NAMES[t] if _LETTER_NAMES.get(t) in letters else t for t in hyp]  # heard "rust sea"
     hyp, ref = _merge_compounds(hyp, set(ref)), _merge_compounds(ref, set(hyp))
@@ -78,6 +81,13 @@ _SYMBOL_WORDS = {"%": "percent", "&": "and", "+": "plus", "=": "equals"}
 # A name made of letters and digits ("x86_64", "aarch64", "MP3") is one word, said as written.
 _CODE = re.compile(r"\b[a-z]+\d+(?:[_-]?\d+)*\b|\b\d+[a-z]+\d*\b(?<!\d(?:st|nd|rd|th))")
 _VERSION = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.]*\d)")
+_POSSESSIVE = re.compile(r"\b(\w+)['’]s\b")
+# "one hundred and one" and "one hundred one" are the same number said two ways.
+_NUMBER_AND = re.compile(
+    r"\b(hundred|thousand|million|billion|trillion)\s+and\s+(?=(?:one|two|three|four|five|six|seven|eight"
+    r"|nine|ten|eleven|twelve|thirteen|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+    r"|\w+teen\b)"
+)
 
 
 def english_words(text: str) -> list[str]:
@@ -105,7 +115,7 @@ def english_words(text: str) -> list[str]:
     text = re.sub(r"[-–—/_]", " ", text)
     text = re.sub(r"['’]s\b", "", text)  # "Rust's" and "Rust" are heard alike
     text = re.sub(r"['’]", "", text)
-    words = re.sub(r"[^\w\s]", " ", text).split()
+    words = _NUMBER_AND.sub(r"\1 ", re.sub(r"[^\w\s]", " ", text)).split()
     joined: list[str] = []
     spelling = False  # the last word is a run of letters said one by one
     for word in words:

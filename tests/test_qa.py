@@ -65,6 +65,20 @@ def test_versions_names_with_digits_letter_names_and_abbreviations_are_compared_
     assert errors("Out on September 18th.", "Out on September 80.") == 1
 
 
+def test_a_possessive_heard_as_a_plural_and_a_number_said_with_or_without_and_are_heard_right():
+    def errors(written: str, heard: str) -> int:
+        return scoring.score("en", written, written, heard).errors
+
+    assert errors("Here are the issue's last words.", "Here are the issues last words.") == 0
+    assert errors("Here are the issue's last words.", "Here are the issue last words.") == 0
+    assert errors("Here are the issues.", "Here are the issue.") == 1  # a plural is not a possessive
+    assert errors("Here is the issue.", "Here is the issues.") == 1
+    assert errors("Anything but 101 fails.", "Anything but one hundred and one fails.") == 0
+    assert errors("Anything but 101 fails.", "Anything but 100 one fails.") == 0
+    assert errors("Anything but 101 fails.", "Anything but 100 fails.") == 1
+    assert errors("Add 200 and more.", "Add 200 more.") == 1  # an "and" that is not inside a number
+
+
 def test_a_sentence_with_two_respelled_names_is_right_whichever_spelling_is_heard_for_each():
     from mediagen.lexicon import parse_lexicon
     from mediagen.stages.voice import spoken_form
@@ -530,23 +544,25 @@ def test_burned_captions_are_drawn_on_distinct_pictures_only(tmp_path, fake_engi
     assert np.abs(captioned[: height // 2] - plain[: height // 2]).mean() < 2  # the slide itself
 
 
-def test_the_speech_check_retakes_what_was_heard_wrong_keeps_the_better_take_and_flags_the_rest():
+def test_the_speech_check_retakes_what_was_heard_wrong_keeps_the_best_take_and_flags_the_rest():
     @dataclass
     class Line:
         section_id: str
         text: str
         spoken: str
 
-    lines = [Line("s", t, t) for t in ("One clear line.", "A line misheard once.", "A line never heard.")]
+    texts = ("One clear line.", "A line misheard once.", "A line misheard twice.", "A line never heard.")
+    lines = [Line("s", t, t) for t in texts]
     heard_as = {  # (line, take, second recognizer) -> what is heard
         (0, 1, False): "One clear line.",
         (1, 1, False): "A lion misheard once.",
         (1, 1, True): "A lion misheard once.",
         (1, 2, False): "A line misheard once.",
-        (2, 1, False): "Nothing at all.",
-        (2, 1, True): "A line never hurt.",
-        (2, 2, False): "Nothing at all here.",
-        (2, 2, True): "Nothing at all here.",
+        (2, 1, False): "A lion misheard twice.",
+        (2, 2, False): "A lion misheard twice.",
+        (2, 3, False): "A line misheard twice.",
+        (3, 1, False): "Nothing at all.",
+        (3, 1, True): "A line never hurt.",
     }
     asked: list[tuple[int, int, bool]] = []
 
@@ -555,16 +571,25 @@ def test_the_speech_check_retakes_what_was_heard_wrong_keeps_the_better_take_and
         for line in chosen:
             key = (lines.index(line), take, second)
             asked.append(key)
-            out.append(qa.Heard((SpokenWord(heard_as[key], 0.0, 1.0),)))
+            out.append(qa.Heard((SpokenWord(heard_as.get(key, "Nothing at all here."), 0.0, 1.0),)))
         return out
 
-    clips = [np.full(4, n, np.float32) for n in range(3)]
-    result = qa.check(lines, clips, "en", 0.15, hear, lambda again: [c + 10 for c in clips[1:]], None, "base")
-    first, second, third = result.checks
+    def revoice(again, take):
+        return [np.full(4, 10 * take + lines.index(line), np.float32) for line in again]
+
+    clips = [np.full(4, n, np.float32) for n in range(4)]
+    result = qa.check(lines, clips, "en", 0.15, hear, revoice, None, "base")
+    first, second, third, fourth = result.checks
     assert (first.take, first.retakes, first.flagged) == (1, [], False)
     assert second.take == 2 and second.score.errors == 0 and not second.flagged and second.retakes
-    assert result.clips[1][0] == 11  # the better (second) take is kept
-    assert third.take == 1 and third.heard_by == "base" and third.flagged  # its retake was no better
-    assert result.clips[2][0] == 2 and clips[1][0] == 1  # the caller's list is not changed
+    assert result.clips[1][0] == 21  # the better (second) take is kept, and it gets no third
+    assert (1, 3, False) not in asked
+    assert third.take == 3 and third.score.errors == 0 and len(third.retakes) == 2
+    assert result.clips[2][0] == 32  # the third take is kept
+    assert fourth.take == 1 and fourth.heard_by == "base" and fourth.flagged  # no retake was better
+    assert len(fourth.retakes) == qa.TAKES["en"] - 1
+    assert result.clips[3][0] == 3 and clips[1][0] == 1  # the caller's list is not changed
     assert (0, 1, True) not in asked  # a line heard right gets no second opinion
-    assert result.second_opinion == {"asked": 3, "heard_better": 1}  # lines 2, 3, then 3 again
+    # Second opinions: lines 2, 3, 4; line 3's second take and line 4's two further takes (line 4's first
+    # hearing by base was the better one).
+    assert result.second_opinion == {"asked": 6, "heard_better": 1}

@@ -1,7 +1,8 @@
 """qa: what the voice really said. Every sentence's audio is heard by faster-whisper (see
 mediagen.recognition) and scored against what was meant to be said (see mediagen.scoring); a sentence
-heard worse than the language's share of the limit is voiced a second time and the better take kept;
-one still over the limit is flagged. The words heard, with their times, also time the captions.
+heard worse than the language's share of the limit is voiced again (up to the language's number of
+takes) and the best take kept; one still over the limit is flagged. The words heard, with their times,
+also time the captions.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from mediagen.scoring import Score, score
 # kept). English: any word heard wrong, as piper is fast (RTF 0.05) and a fresh take is often heard right;
 # Japanese: half the limit, as kokoro is 8x slower and kana-CER is rarely zero even when all is right.
 RETAKE_SHARE = {"en": 0.0, "ja": 0.5}
+# Takes a sentence may get in all. English: three, as a third of piper's takes costs little and, with
+# fresh noise, is often heard right where the second was not; Japanese: two (kokoro's cost).
+TAKES = {"en": 3, "ja": 2}
 METRIC = {"en": "wer", "ja": "kana-cer"}
 # A second opinion on sentences the first recognizer heard imperfectly: for English the multilingual
 # base model (tiny.en mishears names the voice said well: "crates" as "create", "rustup" as "Russ up");
@@ -66,9 +70,10 @@ class SpokenLine(Protocol):
 
 
 # hear(lines, clips, take, second): what the first recognizer (or the second, asked for a second
-# opinion) heard in each clip; revoice(lines): a second, careful take of each line, at the clips' rate.
+# opinion) heard in each clip; revoice(lines, take): a further, careful take (2, 3…) of each line, at
+# the clips' rate.
 Hear = Callable[[list, list[np.ndarray], int, bool], list[Heard]]
-Revoice = Callable[[list], list[np.ndarray]]
+Revoice = Callable[[list, int], list[np.ndarray]]
 
 
 @dataclass
@@ -88,9 +93,10 @@ def check(
     respell: Callable[[str], str] | None = None,
     second_id: str | None = None,
 ) -> QAResult:
-    """Hear every line, re-voice once each one heard worse than the language's share of the limit, keep
-    the better take, flag what is still over the limit. `respell` gives what the voice is told for a
-    text (see scoring.score); `second_id`: the second recognizer, asked about imperfect hearings."""
+    """Hear every line, re-voice each one heard worse than the language's share of the limit (up to
+    TAKES in all, while the best take still is), keep the best take, flag what is still over the limit.
+    `respell` gives what the voice is told for a text (see scoring.score); `second_id`: the second
+    recognizer, asked about imperfect hearings."""
     asked: Counter[str] = Counter()
 
     def listen(chosen: list[SpokenLine], audio: list[np.ndarray], take: int) -> list[Check]:
@@ -118,14 +124,16 @@ def check(
 
     kept = list(clips)
     checks = listen(list(lines), kept, 1)
-    # Re-voicing is cheap next to a wrong word: a second take for what was heard wrong (RETAKE_SHARE).
-    bad = [i for i, c in enumerate(checks) if needs_retake(c.score, lang, limit)]
-    if bad:
+    # Re-voicing is cheap next to a wrong word: another take for what was heard wrong (RETAKE_SHARE).
+    for take in range(2, TAKES[lang] + 1):
+        bad = [i for i, c in enumerate(checks) if needs_retake(c.score, lang, limit)]
+        if not bad:
+            break
         again = [lines[i] for i in bad]
-        retaken = revoice(again)
-        for i, clip, retake in zip(bad, retaken, listen(again, retaken, 2), strict=True):
+        retaken = revoice(again, take)
+        for i, clip, retake in zip(bad, retaken, listen(again, retaken, take), strict=True):
             if retake.score.rate < checks[i].score.rate:
-                retake.retakes.append(checks[i].score.rate)
+                retake.retakes = [*checks[i].retakes, checks[i].score.rate]
                 checks[i], kept[i] = retake, clip
             else:
                 checks[i].retakes.append(retake.score.rate)
