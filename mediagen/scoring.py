@@ -74,8 +74,8 @@ def _word_score(reference: str, heard: str) -> Score:
 # recognizer writing the word heard the letter (as a kana reading makes homophones equal in Japanese).
 _LETTER_NAMES = {
     "bee": "b", "see": "c", "sea": "c", "dee": "d", "gee": "g", "jay": "j", "kay": "k", "el": "l",
-    "em": "m", "pea": "p", "pee": "p", "cue": "q", "queue": "q", "are": "r", "ess": "s", "tea": "t",
-    "tee": "t", "you": "u", "vee": "v", "ex": "x", "why": "y", "zee": "z", "zed": "z",
+    "em": "m", "pea": "p", "pee": "p", "cue": "q", "queue": "q", "are": "r", "our": "r", "ess": "s",
+    "tea": "t", "tee": "t", "you": "u", "vee": "v", "ex": "x", "why": "y", "zee": "z", "zed": "z",
 }  # fmt: skip
 _SYMBOL_WORDS = {"%": "percent", "&": "and", "+": "plus", "=": "equals"}
 # A name made of letters and digits ("x86_64", "aarch64", "MP3") is one word, said as written.

@@ -77,6 +77,8 @@ def test_a_possessive_heard_as_a_plural_and_a_number_said_with_or_without_and_ar
     assert errors("Anything but 101 fails.", "Anything but 100 one fails.") == 0
     assert errors("Anything but 101 fails.", "Anything but 100 fails.") == 1
     assert errors("Add 200 and more.", "Add 200 more.") == 1  # an "and" that is not inside a number
+    assert errors("The thread on r/rust is open.", "The thread on our slash rust is open.") == 0  # "ar"
+    assert errors("Our thread is open.", "Are thread is open.") == 1  # "our" is a letter's name only there
 
 
 def test_a_sentence_with_two_respelled_names_is_right_whichever_spelling_is_heard_for_each():
