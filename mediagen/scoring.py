@@ -55,9 +55,10 @@ def _kana_score(reference: str, heard: str) -> Score:
 def _word_score(reference: str, heard: str) -> Score:
     import jiwer
 
-    ref, hyp = english_words(reference), english_words(heard)
+    ref, hyp = _sounds(english_words(reference)), _sounds(english_words(heard))
     # "issue's" and "issues" sound alike: a possessive in the reference may be heard as a plural.
     owners = {m.group(1).lower() for m in _POSSESSIVE.finditer(unicodedata.normalize("NFKC", reference))}
+    owners -= {"who", "it"}  # "who's" and "it's" are contractions (see _CONTRACTION)
     hyp = [t[:-1] if t.endswith("s") and t[:-1] in owners else t for t in hyp]
     letters = {token for token in ref if _letter(token)}  # a letter said on its own ("rust C")
     hyp = [_LETTER_NAMES[t] if _LETTER_NAMES.get(t) in letters else t for t in hyp]  # heard "rust sea"
@@ -90,6 +91,24 @@ _NUMBER_AND = re.compile(
 )
 
 
+# Words that sound the same: which one the recognizer writes says nothing about the voice ("Who's
+# Hiring" heard "whose hiring"). Each is scored as the first of its group.
+_HOMOPHONES = (
+    ("whose", "whos"), ("its", "its"), ("their", "there", "theyre"), ("your", "youre"), ("to", "too", "two"),
+    ("week", "weak"), ("new", "knew"), ("right", "write"), ("no", "know"), ("by", "buy", "bye"),
+    ("for", "four"), ("one", "won"), ("here", "hear"), ("site", "sight", "cite"), ("whole", "hole"),
+    ("cache", "cash"), ("role", "roll"), ("peace", "piece"), ("wait", "weight"), ("allowed", "aloud"),
+    ("principle", "principal"), ("break", "brake"), ("meet", "meat"), ("which", "witch"),
+)  # fmt: skip
+_SAME_SOUND = {word: group[0] for group in _HOMOPHONES for word in group}
+# Contractions whose "'s"/"'re" must not be dropped as a possessive's is: "who's" sounds "whose".
+_CONTRACTION = re.compile(r"\b(who|it|they|you)['’](s|re)\b")
+
+
+def _sounds(words: list[str]) -> list[str]:
+    return [_SAME_SOUND.get(w, w) for w in words]
+
+
 def english_words(text: str) -> list[str]:
     """Words for scoring: lower case, numbers as words ("1,000" and "one thousand" compare equal),
     versions as said ("1.90.0" == "1 point 90 point 0"), names of letters and digits as one word
@@ -113,6 +132,7 @@ def english_words(text: str) -> list[str]:
     text = re.sub(r"(?<![a-z\d])\d+(?:\.\d+)?(?![a-z\d])", lambda m: f" {_number_words(m.group(0))} ", text)
     text = re.sub(r"(?<=\w)\s*/\s*(?=\w)", " slash ", text)
     text = re.sub(r"[-–—/_]", " ", text)
+    text = _CONTRACTION.sub(r"\1\2", text)
     text = re.sub(r"['’]s\b", "", text)  # "Rust's" and "Rust" are heard alike
     text = re.sub(r"['’]", "", text)
     words = _NUMBER_AND.sub(r"\1 ", re.sub(r"[^\w\s]", " ", text)).split()

@@ -117,7 +117,14 @@ def day_ordinals(text: str) -> str:
 _CAMEL = re.compile(r"(?<=[a-z]{3})(?=[A-Z][a-z]{2,}|[A-Z]{2,}\b)")
 
 
+# "aspect(s)" is read "aspect S" and "and/or" "and slash or"; a reader says "aspects" and "and or".
+_OPTIONAL_PLURAL = re.compile(r"(?<=[A-Za-z])\((?:s|es)\)(?![A-Za-z])")
+_AND_OR = re.compile(r"\band\s?/\s?or\b", re.I)
+
+
 def _normalize_en(text: str) -> str:
+    text = _OPTIONAL_PLURAL.sub(lambda m: m.group(0)[1:-1], text)
+    text = _AND_OR.sub("and or", text)
     text = _CAMEL.sub(" ", text)
     for pattern, words in _ABBREVIATIONS.items():
         text = re.sub(pattern, words, text, flags=re.I)

@@ -37,6 +37,10 @@ from mediagen.speech import normalize_for_speech
         ),
         ("Kubeadm + CoreDNS in C++.", "Kubeadm plus Core DNS in C plus plus."),
         ("Keep dev1.2 and 1.2v as written.", "Keep dev1.2 and 1.2v as written."),
+        (
+            "Say which aspect(s) and/or box(es) need testing (see the list).",
+            "Say which aspects and or boxes need testing (see the list).",
+        ),
     ],
 )
 def test_english_text_is_rewritten_only_where_the_voice_would_mangle_it(written, spoken):
