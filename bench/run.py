@@ -101,7 +101,9 @@ def whole_builds(work: Path) -> tuple[dict, dict, int, dict]:
             seconds, rss = run_cli(
                 "build", str(issue), "--out", str(out), "--mode", mode, "--cache", str(cache), cwd=work
             )
-            report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+            from mediagen.report import load_report
+
+            report = load_report(out).as_dict()
             rtf.setdefault(name, {})[mode] = round(seconds / report["duration_s"], 3)
             details[f"{name}/{mode}"] = {
                 "build_s": round(seconds, 1),
@@ -194,11 +196,12 @@ def video_assembly(work: Path) -> dict:
     from mediagen import pages
     from mediagen.media.ffmpeg import decode_audio
     from mediagen.media.probe import probe
+    from mediagen.report import load_report
     from mediagen.stages import assemble
     from mediagen.timeline import SlideSpan
 
     built = work / "issue-en-verbatim"
-    report = json.loads((built / "report.json").read_text(encoding="utf-8"))
+    report = load_report(built).as_dict()
     pictures = work / "pictures"
     pictures.mkdir(exist_ok=True)
     frames = []

@@ -105,8 +105,8 @@ def build_one(issue: Path, out: Path, options: BuildOptions) -> IssueResult:
         return replace(
             result,
             seconds=round(time.perf_counter() - started, 2),
-            duration_s=report["duration_s"],
-            stages=report["stages"],
+            duration_s=report.duration_s,
+            stages=report.stages,
         )
     except MediagenError as exc:
         stage, message = (

@@ -281,34 +281,31 @@ def qa_command(out_dir: Path, show_all: bool) -> None:
     from rich.table import Table
 
     report = read_report(out_dir)
-    block = report.get("qa") or {}
-    if "sentences" not in block:
-        raise click.ClickException(
-            f"{out_dir}: no speech check in report.json ({block.get('skipped', 'not run')})"
-        )
-    table = Table(title=f"{report.get('title', '')}: {block['metric']} {block['overall']:.1%} overall")
-    for column in ("#", "section", "said", "heard", block["metric"], "take"):
+    block = report.speech_check()
+    if block is None:
+        skipped = getattr(report.qa, "skipped", "not run")
+        raise click.ClickException(f"{out_dir}: no speech check in report.json ({skipped})")
+    table = Table(title=f"{report.title}: {block.metric} {block.overall:.1%} overall")
+    for column in ("#", "section", "said", "heard", block.metric, "take"):
         table.add_column(column, overflow="fold")
-    for number, row in enumerate(block["sentences"]):
-        if show_all or row["score"] > 0 or row["flagged"]:
-            mark = " ⚑" if row["flagged"] else ""
+    for number, row in enumerate(block.sentences):
+        if show_all or row.score > 0 or row.flagged:
+            mark = " ⚑" if row.flagged else ""
             table.add_row(
                 str(number),
-                row["section"],
-                row["text"],
-                row["heard"],
-                f"{row['score']:.0%}{mark}",
-                str(row["take"]) + (" (2nd opinion)" if row.get("heard_by") else ""),
+                row.section,
+                row.text,
+                row.heard,
+                f"{row.score:.0%}{mark}",
+                str(row.take) + (" (2nd opinion)" if row.heard_by else ""),
             )
     console(stderr=False).print(table)
-    flagged = block["flagged"]
-    click.echo(
-        f"{len(flagged)} flagged, {block['retaken']} re-voiced, of {len(block['sentences'])} sentences"
-    )
-    if second := block.get("second_opinion"):
+    flagged = block.flagged
+    click.echo(f"{len(flagged)} flagged, {block.retaken} re-voiced, of {len(block.sentences)} sentences")
+    if second := block.second_opinion:
         click.echo(
-            f"second opinion ({second['asr']}): asked about {second['asked']} sentences, "
-            f"heard {second['heard_better']} of them better"
+            f"second opinion ({second.asr}): asked about {second.asked} sentences, "
+            f"heard {second.heard_better} of them better"
         )
     if flagged:
         sys.exit(1)

@@ -4,7 +4,6 @@ item per built issue found in SITE_DIR (each in its own folder, as `mediagen bat
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from urllib.parse import quote, urljoin, urlsplit
 from mediagen.config import Podcast
 from mediagen.errors import InputError
 from mediagen.files import atomic_path
+from mediagen.report import Report, load_report
 
 PODCASTING_NS = "https://podcastindex.org/namespace/1.0"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
@@ -23,7 +23,7 @@ FEED_NAME = "feed.xml"
 @dataclass(frozen=True)
 class BuiltEpisode:
     folder: Path
-    report: dict
+    report: Report
 
     @property
     def slug(self) -> str:
@@ -32,7 +32,7 @@ class BuiltEpisode:
     @property
     def published(self) -> dt.datetime:
         """The issue's date (front matter), else when its MP3 was made."""
-        text = str(self.report.get("episode", {}).get("date") or "")
+        text = self.report.episode.date
         try:
             moment = dt.datetime.fromisoformat(text) if text else None
         except ValueError:
@@ -49,7 +49,7 @@ def built_episodes(site: Path) -> list[BuiltEpisode]:
     for folder in candidates:
         report, mp3 = folder / "report.json", folder / "episode.mp3"
         if report.is_file() and mp3.is_file():
-            found.append(BuiltEpisode(folder, json.loads(report.read_text(encoding="utf-8"))))
+            found.append(BuiltEpisode(folder, load_report(folder)))
     return sorted(found, key=lambda e: (e.published, e.slug), reverse=True)
 
 
@@ -104,17 +104,16 @@ def _item(entry: Any, episode: BuiltEpisode, base: str, site: Path) -> None:
     relative = episode.folder.relative_to(site).as_posix()
     folder = base if relative == "." else base + quote(relative) + "/"
     report = episode.report
-    facts = report.get("episode", {})
     guid = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, _without_scheme(folder))}"
     entry.guid(guid, permalink=False)
-    entry.title(report.get("title") or episode.slug)
-    entry.description(facts.get("summary") or report.get("title") or episode.slug)
+    entry.title(report.title or episode.slug)
+    entry.description(report.episode.summary or report.title or episode.slug)
     entry.link(href=folder + "show-notes.html")
     entry.enclosure(
         folder + "episode.mp3", str((episode.folder / "episode.mp3").stat().st_size), "audio/mpeg"
     )
     entry.pubDate(episode.published)
-    entry.podcast.itunes_duration(_duration(float(report.get("duration_s", 0))))
+    entry.podcast.itunes_duration(_duration(report.duration_s))
     if (episode.folder / "thumbnail.png").is_file():
         entry.podcast.itunes_image(folder + "thumbnail.png")
     if (episode.folder / "chapters.json").is_file():

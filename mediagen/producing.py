@@ -27,6 +27,7 @@ from mediagen.media import burn
 from mediagen.media.ffmpeg import decode_audio
 from mediagen.media.samples import resample
 from mediagen.recognition import Heard
+from mediagen.report import REPORT_FILE, REPORT_VERSION, Report
 from mediagen.session import CHAPTER_WRITERS, MEDIA_NAMES, BuildOptions, BuildResult, Engines, Run
 from mediagen.stages import align, assemble, music, publish, qa, slides, voice
 from mediagen.store import Work, digest
@@ -151,10 +152,11 @@ def produce(
         mux = _assemble(voiceover, deck, spans, release, out_dir, run, burned)
         assemble.write_captions(cues, out_dir)
         atomic_write_bytes(out_dir / "slides.pdf", pages.merge_pdfs(deck.pdfs))
-    report = _report(episode, voiceover, spans, run, options, casting, source_name, lines)
-    report["loudness"] = mux["loudness"]
-    report["episode"] = facts
-    atomic_write_text(out_dir / "report.json", json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    report = Report.model_validate(
+        _report(episode, voiceover, spans, run, options, casting, source_name, lines)
+        | {"loudness": mux["loudness"], "episode": facts}
+    )
+    atomic_write_text(out_dir / REPORT_FILE, report.to_json())
     _finish_manifest(out_dir, run, mux, source_name)
     return BuildResult(out_dir=out_dir, report=report)
 
@@ -330,6 +332,7 @@ def _report(
 ) -> dict[str, Any]:
     flags = {s.id: s.flags for s in episode.sections}
     return {
+        "report_version": REPORT_VERSION,
         "mediagen": __version__,
         "source": source_name,
         "title": episode.title,

@@ -21,6 +21,7 @@ from mediagen.limits import Limits
 from mediagen.media import chapters as chapter_writers
 from mediagen.models import user_cache_dir
 from mediagen.progress import Progress
+from mediagen.report import Report
 from mediagen.stages import qa
 from mediagen.store import Store
 from mediagen.voices import Voice
@@ -100,7 +101,7 @@ def _second_opinion_id(lang: str) -> str | None:
 @dataclass
 class BuildResult:
     out_dir: Path
-    report: dict[str, Any]
+    report: Report
 
 
 class Run:

@@ -14,6 +14,17 @@ from mediagen.pipeline import OUTPUT_NAMES
 TIMESTAMP = re.compile(r"(\d\d):(\d\d):(\d\d)[,.](\d\d\d) --> (\d\d):(\d\d):(\d\d)[,.](\d\d\d)")
 
 
+def read_report(out: Path) -> dict:
+    """OUT/report.json as written, after checking that it is a valid mediagen `Report`."""
+    import json
+
+    from mediagen.report import Report
+
+    text = (out / "report.json").read_text(encoding="utf-8")
+    Report.model_validate_json(text)
+    return json.loads(text)
+
+
 def seconds(h: str, m: str, s: str, ms: str) -> float:
     return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
 
@@ -36,14 +47,13 @@ def read_cues(path: Path) -> list[tuple[float, float, list[str]]]:
 
 def assert_valid_episode(out: Path, max_line_chars: int) -> dict:
     """Every output present and consistent; returns facts for further checks."""
-    import json
 
     import pypdfium2
     import yaml
 
     for name in OUTPUT_NAMES:  # youtube.txt is empty when there cannot be three chapters of 10 s
         assert (out / name).is_file() and ((out / name).stat().st_size > 0 or name == "youtube.txt"), name
-    report = json.loads((out / "report.json").read_text())
+    report = read_report(out)
     mp3, mp4 = probe(out / "episode.mp3"), probe(out / "episode.mp4")
     video, audio = mp4.stream("video"), mp4.stream("audio")
     assert mp3.stream("audio").codec.startswith("mp3")

@@ -15,6 +15,7 @@ from mediagen.stages.script import TURN_S
 from mediagen.text import word_count
 from mediagen.writing.length import SPEAKING_RATE
 from mediagen.writing.rules import problems
+from tests.media_checks import read_report
 
 from .conftest import SAMPLES
 from .media_checks import read_cues
@@ -70,7 +71,9 @@ def build_sample(tmp_path: Path, engines, **options) -> tuple[Path, dict]:
     issue = tmp_path / "issue.md"
     issue.write_text(ISSUE, encoding="utf-8")
     out = tmp_path / "out"
-    report = pipeline.build(issue, pipeline.BuildOptions(out=out, **options), engines=engines).report
+    report = pipeline.build(
+        issue, pipeline.BuildOptions(out=out, **options), engines=engines
+    ).report.as_dict()
     return out, report
 
 
@@ -113,8 +116,40 @@ def test_changing_one_lines_speaker_revoices_exactly_that_line(tmp_path, fake_en
     tts.spoken.clear()
     report = pipeline.render(
         path, pipeline.BuildOptions(cache=tmp_path / "cache", qa=False), engines=engines
-    ).report
+    ).report.as_dict()
     assert tts.spoken == [line.text] and report["cache"]["voice"]["redone"] == 1
+
+
+def test_render_records_the_mode_and_the_engines_it_used_in_a_valid_report(tmp_path, fake_engines):
+    engines, _, _ = fake_engines
+    out, _ = build_sample(tmp_path, engines, mode="dialogue", cache=tmp_path / "cache", qa=False)
+    (out / "report.json").unlink()
+    pipeline.render(
+        out / "episode.yaml", pipeline.BuildOptions(cache=tmp_path / "cache", qa=False), engines=engines
+    )
+    report = read_report(out)  # validated against the Report model
+    episode = load_episode(out / "episode.yaml")
+    assert report["mode"] == "dialogue" == episode.mode and report["report_version"] == 1
+    voices = report["engines"]["voices"]
+    assert report["engines"]["tts"].startswith("fake-tts:") and len(voices) == 2, report["engines"]
+    assert all(identity.startswith("fake-tts:") for identity in voices.values())
+    assert {s["speaker"] for s in report["sentences"]} == {h.name for h in episode.speakers.values()}
+    assert report["qa"] == {"skipped": "the speech check is off (--no-qa or [qa] enabled = false)"}
+
+
+def test_a_report_that_is_not_a_valid_report_is_one_clear_error(tmp_path):
+    from mediagen.errors import InputError
+    from mediagen.report import load_report
+
+    (tmp_path / "report.json").write_text('{"title": "x", "duration_s": "long"}', encoding="utf-8")
+    with pytest.raises(InputError, match=r"report.json: not a mediagen build report \(\w+"):
+        load_report(tmp_path)
+    (tmp_path / "report.json").write_text('{"report_version": 9}', encoding="utf-8")
+    with pytest.raises(InputError, match="version 9; this mediagen reads version 1"):
+        load_report(tmp_path)
+    (tmp_path / "report.json").write_bytes(b"\xff\xfe")
+    with pytest.raises(InputError, match="cannot read the build report"):
+        load_report(tmp_path)
 
 
 def test_a_schema_1_episode_renders_with_one_voice(tmp_path, fake_engines):
@@ -122,7 +157,7 @@ def test_a_schema_1_episode_renders_with_one_voice(tmp_path, fake_engines):
     out, _ = build_sample(tmp_path, engines, mode="summary")
     path = out / "episode.yaml"
     path.write_text(path.read_text(encoding="utf-8").replace("schema: 2", "schema: 1"), encoding="utf-8")
-    report = pipeline.render(path, pipeline.BuildOptions(), engines=engines).report
+    report = pipeline.render(path, pipeline.BuildOptions(), engines=engines).report.as_dict()
     assert report["duration_s"] > 0 and {s["speaker"] for s in report["sentences"]} == {None}
 
 

@@ -16,6 +16,7 @@ from mediagen import pipeline, scoring
 from mediagen.engines.registry import get_engine
 from mediagen.media.captions import NO_LINE_START
 from mediagen.text import character_error_rate, kana_reading
+from tests.media_checks import read_report
 
 from .conftest import SAMPLES, corpus_file
 from .media_checks import assert_valid_episode, audio_segment, fonts_by_character, frame_at, read_cues
@@ -45,7 +46,7 @@ def japanese(tmp_path_factory) -> Path:
 
 def spoken_text(out: Path) -> str:
     """What the voice was given to say, sentence by sentence, as the report records it."""
-    report = yaml.safe_load((out / "report.json").read_text(encoding="utf-8"))
+    report = read_report(out)
     return " ".join(sentence["spoken"] for sentence in report["sentences"])
 
 
@@ -70,7 +71,7 @@ def test_the_english_sample_becomes_a_consistent_podcast_and_video(english):
 
 
 def test_the_video_shows_each_slide_while_its_narration_plays(english):
-    report = yaml.safe_load((english / "report.json").read_text())
+    report = read_report(english)
     episode = yaml.safe_load((english / "episode.yaml").read_text())
     pages = pypdfium2.PdfDocument(english / "slides.pdf")
     slide_times = report["slides"]
@@ -125,7 +126,7 @@ def test_editing_one_narration_sentence_changes_what_is_said(tmp_path, whisper_e
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    report = yaml.safe_load((out / "report.json").read_text())
+    report = read_report(out)
     timing = next(s for s in report["sentences"] if s["text"] == new)
     heard = whisper_en.transcribe(
         audio_segment(out / "episode.mp3", timing["start_s"], timing["end_s"]), "en"

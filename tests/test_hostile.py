@@ -3,7 +3,6 @@ never a byte off this machine, never a file outside the issue's folder."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import struct
@@ -18,6 +17,7 @@ import pytest
 from mediagen import pipeline
 from mediagen.errors import MediagenError
 from mediagen.pipeline import MEDIA_NAMES, OUTPUT_NAMES
+from tests.media_checks import read_report
 
 from .conftest import SAMPLES
 from .media_checks import assert_valid_episode
@@ -119,7 +119,7 @@ def test_every_hostile_input_builds_or_stops_with_one_clear_line(tmp_path):
         "front-matter-bad-values": "'date' is not a date",
         "russian-in-japanese": "cannot say cyrillic",
     }.items():
-        report = json.loads((tmp_path / "out" / name / "report.json").read_text(encoding="utf-8"))
+        report = read_report(tmp_path / "out" / name)
         assert any(warned in warning for warning in report["warnings"]), (name, report["warnings"])
     for name, refused in {
         "img-passwd": "etc/passwd",
@@ -129,7 +129,7 @@ def test_every_hostile_input_builds_or_stops_with_one_clear_line(tmp_path):
         "img-http": "http://example.com/image.png",
         "symlink-out": "linked.png",
     }.items():
-        report = json.loads((tmp_path / "out" / name / "report.json").read_text(encoding="utf-8"))
+        report = read_report(tmp_path / "out" / name)
         assert any(refused in warning for warning in report["warnings"]), (name, report["warnings"])
 
 
@@ -216,7 +216,7 @@ def test_a_whole_build_needs_no_network(tmp_path):
     assert not attempts.exists() or attempts.read_text() == ""
     for name in OUTPUT_NAMES:
         assert (tmp_path / "out" / name).is_file()
-    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    report = read_report(tmp_path / "out")
     assert report["mode"] == "summary" and "sentences" in report["qa"]
 
 
@@ -252,8 +252,8 @@ def test_a_failing_llm_falls_back_to_an_extractive_script(tmp_path, fake_engines
     issue.write_text(FAULT_ISSUE, encoding="utf-8")
     options = pipeline.BuildOptions(out=tmp_path / "out", llm="bundled")  # the fake stands in for it
     result = pipeline.build(issue, options, engines=engines)
-    assert result.report["script"]["fallbacks"] == ["the-sensor"]
-    assert len(result.report["script"]["rejected"]) == 2  # the first try and the retry
+    assert result.report.as_dict()["script"]["fallbacks"] == ["the-sensor"]
+    assert len(result.report.as_dict()["script"]["rejected"]) == 2  # the first try and the retry
     assert "soil moisture" in (tmp_path / "out" / "episode.yaml").read_text(encoding="utf-8")
 
 

@@ -5,7 +5,6 @@ never a hang, never a byte of a file outside the allowed folders."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ import pytest
 
 from mediagen import pipeline
 from mediagen.pipeline import MEDIA_NAMES
+from tests.media_checks import read_report
 
 from .media_checks import assert_valid_episode
 
@@ -275,7 +275,7 @@ def _problems(outcome: Outcome) -> list[str]:
         assert_valid_episode(case.out, max_line_chars=20 if "japanese" in case.name else 42)
     except AssertionError as exc:
         return [f"{case.name}: {exc}"]
-    report = json.loads((case.out / "report.json").read_text(encoding="utf-8"))
+    report = read_report(case.out)
     problems = []
     if BUILT[case.name] and not any(BUILT[case.name] in w for w in report["warnings"]):
         problems.append(f"{case.name}: no warning with {BUILT[case.name]!r} in {report['warnings']}")
@@ -298,7 +298,7 @@ def test_render_cuts_a_run_on_line_for_the_voice_as_the_markdown_path_does(tmp_p
     case = _episode_case("run-on", tmp_path, _episode_yaml(run_on, ""))
     report = pipeline.render(
         case.out / "episode.yaml", pipeline.BuildOptions(qa=False), engines=engines
-    ).report
+    ).report.as_dict()
     pieces = [s["text"] for s in report["sentences"]]
     assert len(pieces) > 1 and all(len(piece) <= 300 for piece in pieces)
     assert " ".join(pieces) == run_on

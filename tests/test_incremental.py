@@ -26,6 +26,7 @@ from mediagen.incremental import voice_work
 from mediagen.stages.voice import lines_to_voice
 from mediagen.status import issue_status
 from mediagen.voices import Voice
+from tests.media_checks import read_report
 
 from .conftest import SAMPLES, corpus_file
 from .media_checks import assert_valid_episode
@@ -114,7 +115,7 @@ class Project:
         overrides.setdefault("llm", "bundled")  # the model's work is cached per section too
         options = pipeline.BuildOptions(out=self.out, cache=self.root / "cache", **overrides)
         result = pipeline.build(self.issue, options, engines=counting_engines(self.real, calls))
-        return result.report, calls
+        return result.report.as_dict(), calls
 
     def edit(self, path: Path, old: str, new: str) -> None:
         text = path.read_text(encoding="utf-8")
@@ -358,7 +359,7 @@ def test_a_build_killed_while_voicing_resumes_without_voicing_anything_twice(tmp
 
     calls = Calls()
     options = pipeline.BuildOptions(out=out, cache=cache, mode="verbatim", qa=False)  # count first takes only
-    report = pipeline.build(issue, options, engines=counting_engines(real_engines, calls)).report
+    report = pipeline.build(issue, options, engines=counting_engines(real_engines, calls)).report.as_dict()
     tts_id = report["engines"]["tts"]
     spoken_keys = [
         voice_work(line, "en", tts_id).key
@@ -368,4 +369,4 @@ def test_a_build_killed_while_voicing_resumes_without_voicing_anything_twice(tmp
     assert calls.spoken and not set(spoken_keys) & voiced_before
     assert report["cache"]["voice"]["redone"] == len(calls.spoken)
     assert_valid_episode(out, max_line_chars=42)
-    assert json.loads((out / "report.json").read_text())["cache"]["voice"]["reused"] >= len(voiced_before)
+    assert read_report(out)["cache"]["voice"]["reused"] >= len(voiced_before)

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from mediagen.writing.rules import problems
+from tests.media_checks import read_report
 
 from .media_checks import assert_valid_episode
 
@@ -88,7 +89,7 @@ def test_a_whole_episode_is_built_through_a_loopback_openai_compatible_server(se
     assert done.returncode == 0, done.stderr
     out = tmp_path / "out"
     assert_valid_episode(out, max_line_chars=42)
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    report = read_report(out)
     assert report["engines"]["llm"].startswith(f"openai:{server}:")
     assert report["script"]["llm_calls"] >= 1  # the server was asked, whatever it answered
     episode = yaml.safe_load((out / "episode.yaml").read_text(encoding="utf-8"))

@@ -27,6 +27,7 @@ from mediagen.errors import InputError
 from mediagen.media.chapters import Chapter, youtube_chapters
 from mediagen.media.ffmpeg import decode_audio
 from mediagen.stages.music import RAMP_S
+from tests.media_checks import read_report
 
 from .conftest import ROOT, SAMPLES, corpus_file
 from .media_checks import assert_podcasting_chapters, assert_publishable
@@ -118,7 +119,7 @@ def test_the_music_bed_is_at_least_12_db_quieter_under_speech_than_in_the_pauses
         issue,
         pipeline.BuildOptions(out=tmp_path / "out", mode="verbatim", cache=tmp_path / "cache"),
         engines=engines,
-    ).report
+    ).report.as_dict()
     rate = 16_000
     audio = decode_audio(tmp_path / "out" / "episode.mp3", rate, stage="test")
     sentences = report["sentences"]
@@ -167,7 +168,7 @@ def test_an_episode_of_a_word_or_two_still_reaches_the_target_loudness(tmp_path,
 
     for name, tolerance in (("episode.mp3", 0.5), ("episode.mp4", 1.0)):
         measured = measure(tmp_path / "out" / name)
-        assert abs(measured.integrated - result.report["loudness"]["target_lufs"]) <= tolerance, (
+        assert abs(measured.integrated - result.report.as_dict()["loudness"]["target_lufs"]) <= tolerance, (
             name,
             measured,
         )
@@ -198,7 +199,7 @@ def test_the_feed_parses_in_a_podcast_client_library_with_every_item_enclosure_a
     assert len(parsed.entries) == 2
     for entry in parsed.entries:
         folder = site / entry.link.split("/")[-2]
-        report = json.loads((folder / "report.json").read_text())
+        report = read_report(folder)
         enclosure = entry.enclosures[0]
         assert enclosure.href.endswith(f"/{folder.name}/episode.mp3") and enclosure.type == "audio/mpeg"
         assert int(enclosure.length) == (folder / "episode.mp3").stat().st_size
@@ -275,7 +276,7 @@ def test_batch_builds_the_good_issues_reports_the_broken_one_and_shards_split_th
     for name, issue in by_name.items():
         assert issue["status"] == "built" and issue["duration_s"] > 0 and issue["stages"]
         assert (tmp_path / "site" / name / "episode.mp4").is_file()
-    assert json.loads((tmp_path / "site" / "oshirase" / "report.json").read_text())["lang"] == "ja"
+    assert read_report(tmp_path / "site" / "oshirase")["lang"] == "ja"
     assert "broken" in result.stdout and "failed" in result.stdout
 
     # The shards build into the same site, so their work is already done and only the split is tested.
@@ -323,7 +324,7 @@ def test_a_thumbnail_templates_refused_fetch_warns_when_it_is_made_and_when_it_i
     issue = write_issue("---\ntitle: Thumbs\n---\n\n# Thumbs\n\n## One\n\nA sentence to say.\n")
     options = pipeline.BuildOptions(out=tmp_path / "out", mode="verbatim", templates=theme, qa=False)
     for reused in (0, 1):
-        report = pipeline.build(issue, options, engines=engines).report
+        report = pipeline.build(issue, options, engines=engines).report.as_dict()
         assert report["cache"]["thumbnail"] == {"reused": reused, "redone": 1 - reused}
         assert "thumbnail: refused to fetch file:///etc/hostname" in report["warnings"]
     assert Image.open(tmp_path / "out" / "thumbnail.png").size == (1280, 720)
@@ -344,8 +345,8 @@ def test_prune_keeps_the_pages_of_a_slide_that_continues_so_the_written_script_r
     )
     episode = yaml.safe_load((out / "episode.yaml").read_text(encoding="utf-8"))
     assert sum(s.get("continued", False) for c in episode["sections"] for s in c["slides"]) >= 1
-    assert built.report["cache"]["slides"]["redone"] >= 1
+    assert built.report.as_dict()["cache"]["slides"]["redone"] >= 1
     store = Cache(cache)
     store.prune(store.kept_keys())
     again = pipeline.render(out / "episode.yaml", pipeline.BuildOptions(cache=cache), engines=engines)
-    assert again.report["cache"]["slides"]["redone"] == 0, again.report["cache"]
+    assert again.report.as_dict()["cache"]["slides"]["redone"] == 0, again.report.as_dict()["cache"]

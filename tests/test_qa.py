@@ -23,6 +23,7 @@ from mediagen.stages.align import caption_cues, character_times
 from mediagen.text import numbers, unsupported_names
 from mediagen.timeline import SpokenWord, VoicedSentence, Voiceover
 from mediagen.writing.reply import check_llm_reply
+from tests.media_checks import read_report
 
 from .media_checks import read_cues
 
@@ -79,6 +80,18 @@ def test_a_possessive_heard_as_a_plural_and_a_number_said_with_or_without_and_ar
     assert errors("Add 200 and more.", "Add 200 more.") == 1  # an "and" that is not inside a number
     assert errors("The thread on r/rust is open.", "The thread on our slash rust is open.") == 0  # "ar"
     assert errors("Our thread is open.", "Are thread is open.") == 1  # "our" is a letter's name only there
+
+
+def test_a_homophone_is_heard_right_and_a_word_that_only_sounds_near_is_not():
+    def errors(written: str, heard: str) -> int:
+        return scoring.score("en", written, written, heard).errors
+
+    assert errors("See the latest Who's Hiring thread.", "See the latest whose hiring thread.") == 0
+    assert errors("It's here, with its cache.", "Its hear, with it's cash.") == 0
+    assert errors("They're there, two of them.", "Their their, to of them.") == 0
+    assert errors("Run a Rust event.", "Run a rest event.") == 1  # near in sound is still wrong
+    assert errors("Who is it?", "Whose it?") == 2
+    assert errors("Crate of the Week", "Crater the Week") == 2
 
 
 def test_a_sentence_with_two_respelled_names_is_right_whichever_spelling_is_heard_for_each():
@@ -355,7 +368,7 @@ def test_invented_numbers_and_names_never_reach_the_episode_and_each_replacement
     for invention in ("45", "Tanaka", "Professor", "Google", "7x", "800", "NVIDIA", "Berlin"):
         assert invention not in episode
     assert "every ten minutes" in episode
-    guard = result.report["script"]["guard"]
+    guard = result.report.as_dict()["script"]["guard"]
     refused = {case["item"] for case in guard}
     assert refused == {
         "It has run for 45 weeks on two batteries, says Professor Tanaka.",
@@ -368,7 +381,7 @@ def test_invented_numbers_and_names_never_reach_the_episode_and_each_replacement
     for case in guard:
         if case["replacement"]:
             assert case["replacement"] in episode
-    assert any(w.startswith("guard: section 'the-sensor'") for w in result.report["warnings"])
+    assert any(w.startswith("guard: section 'the-sensor'") for w in result.report.as_dict()["warnings"])
 
 
 def test_the_report_counts_the_models_calls_made_now_and_none_for_a_reused_section(tmp_path, fake_engines):
@@ -383,8 +396,8 @@ def test_the_report_counts_the_models_calls_made_now_and_none_for_a_reused_secti
     options = pipeline.BuildOptions(  # the fake stands in for the bundled model; a cache of its own
         out=tmp_path / "out", mode="summary", llm="bundled", cache=tmp_path / "cache"
     )
-    first = pipeline.build(issue, options, engines=engines).report["script"]
-    again = pipeline.build(issue, options, engines=engines).report["script"]
+    first = pipeline.build(issue, options, engines=engines).report.as_dict()["script"]
+    again = pipeline.build(issue, options, engines=engines).report.as_dict()["script"]
     assert first["llm_calls"] == len(llm.prompts) >= 1
     assert again["llm_calls"] == 0 and len(llm.prompts) == first["llm_calls"]
 
@@ -431,7 +444,7 @@ def test_a_mangled_name_is_flagged_and_a_lexicon_entry_fixes_it_while_captions_k
             text=True,
         )
         assert done.returncode == 0, done.stderr
-        return json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+        return read_report(tmp_path / "out")
 
     def check(report: dict) -> dict:
         return next(s for s in report["qa"]["sentences"] if "kubectl" in s["text"])
@@ -508,7 +521,7 @@ def test_caption_cues_after_a_pause_start_where_the_sound_does(tmp_path):
     the sound's onset after it, and no cue starts in the middle of a pause."""
     out = tmp_path / "out"
     pipeline.build(Path("samples/issue-en.md"), pipeline.BuildOptions(out=out, mode="verbatim"))
-    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    report = read_report(out)
     assert report["qa"]["overall"] <= 0.03
     after_pause, inside = cue_timing(out)
     cues = read_cues(out / "episode.srt")
@@ -528,7 +541,7 @@ def test_burned_captions_are_drawn_on_distinct_pictures_only(tmp_path, fake_engi
     issue.write_text(ISSUE, encoding="utf-8")
     out = tmp_path / "out"
     options = pipeline.BuildOptions(out=out, mode="verbatim", burn_captions=True)
-    report = pipeline.build(issue, options, engines=engines).report
+    report = pipeline.build(issue, options, engines=engines).report.as_dict()
     cues = read_cues(out / "episode.srt")
     with av.open(str(out / "episode.mp4")) as container:
         decoded = sum(1 for _ in container.decode(video=0))
