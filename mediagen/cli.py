@@ -26,7 +26,7 @@ from mediagen.cli_options import (
     templates_option,
     voice_option,
 )
-from mediagen.cli_tables import build_summary, console, read_report
+from mediagen.cli_tables import build_summary, console
 from mediagen.errors import EXIT_BAD_INPUT, MediagenError
 
 
@@ -280,7 +280,9 @@ def qa_command(out_dir: Path, show_all: bool) -> None:
     what the recognizer heard, the score, and the flagged sentences. Exit code 1 if any is flagged."""
     from rich.table import Table
 
-    report = read_report(out_dir)
+    from mediagen.report import load_report
+
+    report = load_report(out_dir)
     block = report.speech_check()
     if block is None:
         skipped = getattr(report.qa, "skipped", "not run")

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import shutil
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 if TYPE_CHECKING:
     from mediagen.report import Report
-
-
-def read_report(out_dir: Path) -> Report:
-    from mediagen.report import load_report
-
-    return load_report(out_dir)
 
 
 def console(stderr: bool = True):

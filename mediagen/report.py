@@ -150,7 +150,7 @@ class Report(_Record):
     script: ScriptBlock
     qa: SpeechCheck | SpeechCheckSkipped
     stages: dict[str, float]
-    cache: dict[str, Any] = Field(default_factory=dict)  # "folder", then per stage a CacheUse
+    cache: dict[str, CacheUse | str] = Field(default_factory=dict)  # "folder", then per stage its use
     build_s: float
     warnings: list[str]
     loudness: Loudness
@@ -158,9 +158,6 @@ class Report(_Record):
 
     def speech_check(self) -> SpeechCheck | None:
         return self.qa if isinstance(self.qa, SpeechCheck) else None
-
-    def cache_use(self) -> dict[str, CacheUse]:
-        return {k: CacheUse.model_validate(v) for k, v in self.cache.items() if k != "folder"}
 
     def as_dict(self) -> dict[str, Any]:
         """The report as report.json holds it (plain JSON values)."""
@@ -176,17 +173,14 @@ def parse_report(text: str, name: str = REPORT_FILE) -> Report:
         return Report.model_validate_json(text)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "the file"
+        where = ".".join(str(p) for p in first["loc"])
         if first["loc"][:1] == ("report_version",):
-            return _wrong_version(name, first)
-        raise InputError(f"{name}: not a mediagen build report ({where}: {first['msg']})") from None
-
-
-def _wrong_version(name: str, error: dict[str, Any]) -> Report:
-    raise InputError(
-        f"{name}: a build report of version {error.get('input')!r}; this mediagen reads version "
-        f"{REPORT_VERSION} (build the issue again)"
-    )
+            raise InputError(
+                f"{name}: a build report of version {first.get('input')!r}; this mediagen reads version "
+                f"{REPORT_VERSION} (build the issue again)"
+            ) from None
+        problem = f"field '{where}': {first['msg'].lower()}" if where else first["msg"]
+        raise InputError(f"{name}: not a mediagen build report ({problem})") from None
 
 
 def load_report(out_dir: Path) -> Report:
