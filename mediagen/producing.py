@@ -27,7 +27,7 @@ from mediagen.media import burn
 from mediagen.media.ffmpeg import decode_audio
 from mediagen.media.samples import resample
 from mediagen.recognition import Heard
-from mediagen.report import REPORT_FILE, REPORT_VERSION, Report
+from mediagen.report import REPORT_FILE, Report
 from mediagen.session import CHAPTER_WRITERS, MEDIA_NAMES, BuildOptions, BuildResult, Engines, Run
 from mediagen.stages import align, assemble, music, publish, qa, slides, voice
 from mediagen.store import Work, digest
@@ -332,7 +332,6 @@ def _report(
 ) -> dict[str, Any]:
     flags = {s.id: s.flags for s in episode.sections}
     return {
-        "report_version": REPORT_VERSION,
         "mediagen": __version__,
         "source": source_name,
         "title": episode.title,

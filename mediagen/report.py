@@ -164,7 +164,7 @@ class Report(_Record):
         return self.model_dump(mode="json")
 
     def to_json(self) -> str:
-        return self.model_dump_json(indent=2, exclude_none=False) + "\n"
+        return self.model_dump_json(indent=2) + "\n"
 
 
 def parse_report(text: str, name: str = REPORT_FILE) -> Report:

@@ -58,7 +58,7 @@ def _word_score(reference: str, heard: str) -> Score:
     ref, hyp = _sounds(english_words(reference)), _sounds(english_words(heard))
     # "issue's" and "issues" sound alike: a possessive in the reference may be heard as a plural.
     owners = {m.group(1).lower() for m in _POSSESSIVE.finditer(unicodedata.normalize("NFKC", reference))}
-    owners -= {"who", "it"}  # "who's" and "it's" are contractions (see _CONTRACTION)
+    owners -= set(_CONTRACTED)  # "who's" and "it's" are contractions, not possessives
     hyp = [t[:-1] if t.endswith("s") and t[:-1] in owners else t for t in hyp]
     letters = {token for token in ref if _letter(token)}  # a letter said on its own ("rust C")
     hyp = [_LETTER_NAMES[t] if _LETTER_NAMES.get(t) in letters else t for t in hyp]  # heard "rust sea"
@@ -94,15 +94,17 @@ _NUMBER_AND = re.compile(
 # Words that sound the same: which one the recognizer writes says nothing about the voice ("Who's
 # Hiring" heard "whose hiring"). Each is scored as the first of its group.
 _HOMOPHONES = (
-    ("whose", "whos"), ("its", "its"), ("their", "there", "theyre"), ("your", "youre"), ("to", "too", "two"),
+    ("whose", "whos"), ("their", "there", "theyre"), ("your", "youre"), ("to", "too", "two"),
     ("week", "weak"), ("new", "knew"), ("right", "write"), ("no", "know"), ("by", "buy", "bye"),
     ("for", "four"), ("one", "won"), ("here", "hear"), ("site", "sight", "cite"), ("whole", "hole"),
     ("cache", "cash"), ("role", "roll"), ("peace", "piece"), ("wait", "weight"), ("allowed", "aloud"),
     ("principle", "principal"), ("break", "brake"), ("meet", "meat"), ("which", "witch"),
 )  # fmt: skip
 _SAME_SOUND = {word: group[0] for group in _HOMOPHONES for word in group}
-# Contractions whose "'s"/"'re" must not be dropped as a possessive's is: "who's" sounds "whose".
-_CONTRACTION = re.compile(r"\b(who|it|they|you)['’](s|re)\b")
+# Contractions whose "'s"/"'re" must not be dropped as a possessive's is: "who's" sounds "whose",
+# "it's" "its".
+_CONTRACTED = ("who", "it", "they", "you")
+_CONTRACTION = re.compile(rf"\b({'|'.join(_CONTRACTED)})['’](s|re)\b")
 
 
 def _sounds(words: list[str]) -> list[str]:
