@@ -136,6 +136,12 @@ def voice_lines(
 # --- qa: what was heard in each take, one entry per voiced clip ---------------------------------------
 
 
+def qa_work(line: voice.Line, lang: str, casting: Casting, take: int, asr_id: str) -> Work:
+    """What `asr_id` heard in one take of a line: the take's voice entry and the recognizer."""
+    parts = {"voice": voice_work(line, lang, casting.identity(line.voice), take).key, "asr": asr_id}
+    return Work("qa", f"{line.section_id}: {line.text[:40]}", parts)
+
+
 def heard_lines(
     lines: list[voice.Line],
     clips: list[np.ndarray],
@@ -149,14 +155,7 @@ def heard_lines(
 ) -> list[Heard]:
     """What the recognizer heard in each clip; only clips not heard before are transcribed (together,
     packed into windows), and the recognizer is loaded only then."""
-    works = [
-        Work(
-            "qa",
-            f"{line.section_id}: {line.text[:40]}",
-            {"voice": voice_work(line, lang, casting.identity(line.voice), take).key, "asr": asr_id},
-        )
-        for line in lines
-    ]
+    works = [qa_work(line, lang, casting, take, asr_id) for line in lines]
     heard: list[Heard | None] = []
     for work in works:
         stored = store.find_json(work)
@@ -281,10 +280,18 @@ def _collect_slides(works: list[Work], store: Store, warnings: list[str]) -> Dec
     return parts
 
 
+def font_charset(text: str) -> str:
+    return "".join(sorted(set(text + pages.BASE_CHARS)))
+
+
+def fonts_work(charset: str) -> Work:
+    return Work("fonts", "deck fonts", {"charset": digest(charset), "fonts": pages.font_identity()})
+
+
 def deck_fonts(text: str, store: Store) -> dict[str, Path]:
     """The deck fonts cut to the characters in use, kept in the cache by character set."""
-    charset = "".join(sorted(set(text + pages.BASE_CHARS)))
-    work = Work("fonts", "deck fonts", {"charset": digest(charset), "fonts": pages.font_identity()})
+    charset = font_charset(text)
+    work = fonts_work(charset)
     paths = {weight: store.cache.path("fonts", work.key, f"-{weight}.otf") for weight in ("regular", "bold")}
 
     def subset() -> dict[str, Path]:
@@ -298,19 +305,21 @@ def deck_fonts(text: str, store: Store) -> dict[str, Path]:
 # --- thumbnail: one entry per title, date and newsletter -------------------------------------------------
 
 
+def thumbnail_work(facts: dict[str, object], templates: Templates) -> Work:
+    """The thumbnail: what it shows, its template and the fonts."""
+    template = templates.fingerprint([publish.THUMBNAIL_TEMPLATE])
+    shown = json.dumps(facts, sort_keys=True, ensure_ascii=False)
+    parts = {"content": digest(shown), "template": template, "fonts": pages.font_identity()}
+    return Work("thumbnail", "thumbnail", parts)
+
+
 def thumbnail(
     facts: dict[str, object], templates: Templates, store: Store, font_text: str
 ) -> tuple[Path, list[str]]:
     """The episode's thumbnail PNG (in the cache), made only when what it shows or its template changed;
     its fonts are the deck's (cut to the characters of `font_text`); and its template's refused fetches,
     kept with it so that a reused thumbnail warns as the made one did."""
-    template = templates.fingerprint([publish.THUMBNAIL_TEMPLATE])
-    shown = json.dumps(facts, sort_keys=True, ensure_ascii=False)
-    work = Work(
-        "thumbnail",
-        "thumbnail",
-        {"content": digest(shown), "template": template, "fonts": pages.font_identity()},
-    )
+    work = thumbnail_work(facts, templates)
     cache = store.cache
 
     def load() -> tuple[Path, list[str]] | None:

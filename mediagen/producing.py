@@ -16,6 +16,7 @@ import numpy as np
 
 from mediagen import __version__, incremental, pages
 from mediagen.cache import load_manifest, write_manifest
+from mediagen.config import Config
 from mediagen.episode import (
     Episode,
     dump_episode,
@@ -28,7 +29,15 @@ from mediagen.media.ffmpeg import decode_audio
 from mediagen.media.samples import resample
 from mediagen.recognition import Heard
 from mediagen.report import REPORT_FILE, Report
-from mediagen.session import CHAPTER_WRITERS, MEDIA_NAMES, BuildOptions, BuildResult, Engines, Run
+from mediagen.session import (
+    CHAPTER_WRITERS,
+    MEDIA_NAMES,
+    BuildOptions,
+    BuildResult,
+    Engines,
+    Run,
+    speech_check_off,
+)
 from mediagen.stages import align, assemble, music, publish, qa, slides, voice
 from mediagen.store import Work, digest
 from mediagen.templating import Templates, search_path
@@ -53,18 +62,18 @@ def render_episode_slides(
         folder=folder,
         templates=templates,
         store=run.store,
-        font_text=_font_text(episode, templates, run),
+        font_text=font_text(episode, templates, run.config.podcast.title),
     )
     for warning in deck.warnings:
         run.warn(warning)
     return deck
 
 
-def _font_text(episode: Episode, templates: Templates, run: Run) -> str:
+def font_text(episode: Episode, templates: Templates, newsletter: str | None) -> str:
     """Every character the deck and the thumbnail may draw: one font subset serves both, and stays the
     same while edits bring no new character."""
     deck = [slide for section in episode.sections for slide in section.slides]
-    facts = publish.episode_facts(episode, newsletter=run.config.podcast.title)
+    facts = publish.episode_facts(episode, newsletter=newsletter)
     return slides.deck_text(deck, episode.title, templates) + publish.thumbnail_text(facts, templates)
 
 
@@ -129,10 +138,9 @@ def produce(
         clips, rate = incremental.voice_lines(lines, episode.lang, casting, run.store, run.progress.advance)
         rate = rate or assemble.OUTPUT_SAMPLE_RATE
     heard = None
-    if not (options.qa and run.config.qa.enabled):
-        run.qa = {"skipped": "the speech check is off (--no-qa or [qa] enabled = false)"}
-    elif engines.asr is None:
-        run.qa = {"skipped": "no speech recognizer for this build"}
+    skipped = speech_check_off(options, run.config, engines)
+    if skipped:
+        run.qa = {"skipped": skipped}
     elif lines:
         with run.stage("qa", total=len(lines)):
             respell = functools.partial(voice.spoken_form, lang=episode.lang, lexicon=lexicon)
@@ -224,8 +232,8 @@ def _publish(
     markdown, html = publish.show_notes(episode, voiceover, facts, templates)
     atomic_write_text(out_dir / "show-notes.md", markdown)
     atomic_write_text(out_dir / "show-notes.html", html)
-    font_text = _font_text(episode, templates, run)
-    thumbnail, warnings = incremental.thumbnail(facts, templates, run.store, font_text)
+    text = font_text(episode, templates, podcast.title)
+    thumbnail, warnings = incremental.thumbnail(facts, templates, run.store, text)
     for warning in warnings:
         run.warn(warning)
     atomic_write_bytes(out_dir / "thumbnail.png", thumbnail.read_bytes())
@@ -264,7 +272,7 @@ def _assemble(
             "video": digest(json.dumps(pictures)),
             "tags": digest(json.dumps([release.tags, chapters], sort_keys=True)),
             "cover": sha256_file(release.cover)[:20] if release.cover else "",
-            "loudness": digest(repr(run.config.loudness)),
+            **mux_settings(run.config),
         },
     )
     recorded = (load_manifest(out_dir) or {}).get("mux", {})
@@ -286,6 +294,12 @@ def _assemble(
         "loudness": measured,
         "sizes": {name: (out_dir / name).stat().st_size for name in MEDIA_NAMES},
     }
+
+
+def mux_settings(config: Config) -> dict[str, str]:
+    """What of the configuration the media's encoding depends on beyond its audio and pictures (the
+    music is in the audio too, but `mediagen status` sees it only here)."""
+    return {"loudness": digest(repr(config.loudness)), "music": digest(repr(config.music))}
 
 
 def _captioned_pictures(
@@ -314,6 +328,7 @@ def _finish_manifest(out_dir: Path, run: Run, mux: dict[str, Any], source_name: 
         "cache": str(run.store.cache.root),
         "works": run.store.ledger.as_manifest(),
         "keys": sorted(run.store.ledger.keys()),
+        "redone": run.store.ledger.redone(),
         "mux": mux,
     }
     write_manifest(out_dir, manifest)

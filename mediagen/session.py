@@ -98,6 +98,15 @@ def _second_opinion_id(lang: str) -> str | None:
     return engine_identity("asr", "whisper", lang=lang, model=model) if model else None
 
 
+def speech_check_off(options: BuildOptions, config: Config, engines: Engines) -> str | None:
+    """Why a build does no speech check (None: it does one)."""
+    if not (options.qa and config.qa.enabled):
+        return "the speech check is off (--no-qa or [qa] enabled = false)"
+    if engines.asr is None:
+        return "no speech recognizer for this build"
+    return None
+
+
 @dataclass
 class BuildResult:
     out_dir: Path

@@ -47,10 +47,19 @@ class Ledger:
     """The work of one build, stage by stage, for the manifest (and so for status and prune)."""
 
     works: dict[str, list[Work]] = field(default_factory=dict)
+    made: list[Work] = field(default_factory=list)  # the works not found, so done by this build
     also_used: set[str] = field(default_factory=set)  # entries kept for later runs (see render_slides)
 
     def add(self, work: Work) -> None:
         self.works.setdefault(work.stage, []).append(work)
+
+    def redone(self) -> dict[str, list[str]]:
+        """The keys of the works this build did, per stage (the manifest's `redone`: what `mediagen
+        status` said beforehand can be held against it)."""
+        done: dict[str, list[str]] = {}
+        for work in self.made:
+            done.setdefault(work.stage, []).append(work.key)
+        return done
 
     def keys(self) -> list[str]:
         return [w.key for works in self.works.values() for w in works] + sorted(self.also_used)
@@ -82,6 +91,7 @@ class Store:
         return self.find(work, lambda: self.cache.get_file(work.stage, work.key, suffix))
 
     def made(self, work: Work) -> None:
+        self.ledger.made.append(work)
         self.cache.miss(work.stage, work.key)
 
     def memo(self, work: Work, load: Callable[[], T | None], compute: Callable[[], T]) -> T:

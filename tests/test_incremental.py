@@ -18,13 +18,14 @@ import pytest
 import yaml
 
 from mediagen import pipeline
+from mediagen.cache import load_manifest
 from mediagen.engines.base import LLMEngine, TTSEngine
 from mediagen.engines.registry import engine_identity, get_engine
 from mediagen.episode import load_episode
 from mediagen.errors import InputError
 from mediagen.incremental import voice_work
 from mediagen.stages.voice import lines_to_voice
-from mediagen.status import issue_status
+from mediagen.status import Plan, issue_plan, issue_status
 from mediagen.voices import Voice
 from tests.media_checks import read_report
 
@@ -108,19 +109,51 @@ class Project:
         return self.root / "out"
 
     def build(self, **overrides: object) -> tuple[dict, Calls]:
+        """Build with `overrides`, after asking `mediagen status` what the build will do: what it said
+        is held against what the build did (see `assert_foretold`)."""
         calls = Calls()
         # These tests count the voice's calls, so the speech check's second takes stay out of them
         # (test_qa covers the check; its results are cached per take like the voice).
         overrides.setdefault("qa", False)
         overrides.setdefault("llm", "bundled")  # the model's work is cached per section too
         options = pipeline.BuildOptions(out=self.out, cache=self.root / "cache", **overrides)
-        result = pipeline.build(self.issue, options, engines=counting_engines(self.real, calls))
+        engines = counting_engines(self.real, calls)
+        plan = issue_plan(self.issue, options, engines)
+        assert calls == Calls()  # status does nothing
+        result = pipeline.build(self.issue, options, engines=engines)
+        assert_foretold(plan, load_manifest(self.out) or {})
         return result.report.as_dict(), calls
 
     def edit(self, path: Path, old: str, new: str) -> None:
         text = path.read_text(encoding="utf-8")
         assert old in text, old
         path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def assert_foretold(plan: Plan, manifest: dict) -> None:
+    """What the build did (the manifest's `redone`) is what `mediagen status` said it would do: every
+    work it named, and besides only what no plan knows beforehand — the works of a section written
+    again (and the thumbnail and fonts, which need every section), a further take or a second
+    recognizer's hearing of a sentence voiced afresh; the media, when what they are made of is redone
+    (the build finds out whether it came out the same)."""
+    names = {(stage, r["key"]): r["name"] for stage, records in manifest["works"].items() for r in records}
+    done = {(stage, key) for stage, keys in manifest["redone"].items() for key in keys if stage != "mux"}
+    said = {(w.stage, w.key) for w in plan.todo if w.stage != "mux"}
+    assert said <= done, f"status named work the build did not do: {sorted(said - done)}"
+    maybe = {(w.stage, w.key) for w in plan.maybe}
+
+    def unforeseeable(stage: str, key: str) -> bool:
+        name = names[(stage, key)]
+        section = name.split("/")[0] if stage == "slides" else name.split(": ")[0]
+        later = stage in ("fonts", "thumbnail") and bool(plan.unwritten)
+        return (stage, key) in maybe or section in plan.unwritten or later
+
+    unforeseen = sorted((s, names[(s, k)]) for s, k in done - said if not unforeseeable(s, k))
+    assert not unforeseen, f"the build did work status did not name: {unforeseen}"
+    if any(w.stage == "mux" for w in plan.todo):
+        assert "mux" in manifest["redone"]
+    elif "mux" in manifest["redone"]:
+        assert any(w.stage == "mux" for w in plan.maybe)
 
 
 @pytest.fixture(scope="module")
@@ -272,7 +305,8 @@ def test_a_bad_edit_stops_the_build_with_its_line_and_overwrites_nothing(project
 
 
 def test_status_names_why_each_piece_would_be_redone(project):
-    options = pipeline.BuildOptions(out=project.out, cache=project.root / "cache", llm="bundled")
+    # as the project was built: without the speech check (with it, see the next test)
+    options = pipeline.BuildOptions(out=project.out, cache=project.root / "cache", llm="bundled", qa=False)
     assert all(row.state == "up to date" for row in issue_status(project.issue, options))
     project.edit(project.issue, "Small speech models now run", "Small speech models now happily run")
     (project.out / "episode.mp4").unlink()
@@ -290,6 +324,30 @@ def test_status_names_why_each_piece_would_be_redone(project):
         "changed engine",
         "changed text, changed engine",
     }
+
+
+def test_status_with_the_speech_check_names_what_the_check_redoes(project):
+    """Each build asks status first (Project.build holds what it said against what was done)."""
+    options = pipeline.BuildOptions(out=project.out, cache=project.root / "cache", llm="bundled")
+    rows = [row for row in issue_status(project.issue, options) if row.stage == "qa"]
+    assert len(rows) == 5 and all(row.state == "redo" and "new" in row.reason for row in rows)
+    first, _ = project.build(qa=True)  # every sentence heard, and those heard wrong voiced again
+    assert first["cache"]["qa"]["redone"] >= len(first["sentences"])
+    assert all(row.state == "up to date" for row in issue_status(project.issue, options))
+    project.edit(project.out / "episode.yaml", "Thank you for reading.", "Thank you so much for reading.")
+    rows = {(row.stage, row.name): row for row in issue_status(project.issue, options)}
+    closing = first["sentences"][-1]["section"]
+    assert rows[("voice", closing)].reason.startswith("1 of ") and "new" in rows[("voice", closing)].reason
+    assert rows[("qa", closing)].reason.startswith("1 of ") and "new" in rows[("qa", closing)].reason
+    assert rows.pop(("assemble", "episode")).state == "redo"
+    others = [row for (stage, name), row in rows.items() if name != closing]
+    assert all(row.state == ("kept" if row.stage == "script" else "up to date") for row in others), others
+    report, calls = project.build(qa=True)
+    assert calls.spoken[0] == "Thank you so much for reading."
+    assert set(calls.spoken) == {"Thank you so much for reading."}  # and its further takes, if any
+    again, calls = project.build(qa=True)
+    assert calls.spoken == [] and again["cache"]["qa"]["redone"] == 0
+    assert again["qa"]["overall"] == report["qa"]["overall"]
 
 
 def _renamed_model(root: Path) -> Path:
