@@ -7,6 +7,7 @@ words' edges are then moved to the sound (see mediagen.timing).
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,17 +42,22 @@ class Heard:
         return cls(tuple(SpokenWord(str(t), float(s), float(e)) for t, s, e in rows))  # type: ignore[arg-type]
 
 
-def pack(clips: list[np.ndarray]) -> list[tuple[np.ndarray, list[tuple[int, float, float]]]]:
-    """Windows of at most WINDOW_S seconds (a longer clip gets one of its own) of clips at ASR_RATE:
-    each is the audio and, per clip in it, (clip number, start, end) in seconds within the window."""
+def pack(
+    clips: list[np.ndarray], at_least: int = 1
+) -> list[tuple[np.ndarray, list[tuple[int, float, float]]]]:
+    """Windows of at most WINDOW_S seconds (a longer clip gets one of its own) of clips at ASR_RATE, and
+    `at_least` windows where there are as many clips (to be heard at once): each is the audio and, per
+    clip in it, (clip number, start, end) in seconds within the window."""
     windows: list[tuple[np.ndarray, list[tuple[int, float, float]]]] = []
     gap = np.zeros(round(GAP_S * ASR_RATE), np.float32)
+    total = sum(len(audio) / ASR_RATE + GAP_S for audio in clips) + GAP_S
+    longest = min(WINDOW_S, total / max(1, at_least))
     pieces: list[np.ndarray] = []
     placed: list[tuple[int, float, float]] = []
     cursor = 0.0
     for number, audio in enumerate(clips):
         seconds = len(audio) / ASR_RATE
-        if placed and cursor + seconds > WINDOW_S:
+        if placed and cursor + seconds > longest:
             windows.append((np.concatenate(pieces), placed))
             pieces, placed, cursor = [], [], 0.0
         if not placed:
@@ -95,9 +101,12 @@ def recognize(asr: ASREngine, clips: list[np.ndarray], rate: int, lang: str) -> 
 
 
 def _heard_in_windows(asr: ASREngine, clips: list[np.ndarray], lang: str) -> list[list[SpokenWord]]:
+    """The words heard in each clip, its windows heard as many at a time as the recognizer allows."""
     heard: list[list[SpokenWord]] = [[] for _ in clips]
-    for audio, placed in pack(clips):
-        transcript = asr.transcribe(audio, lang)
+    windows = pack(clips, asr.concurrency)
+    with ThreadPoolExecutor(max(1, min(asr.concurrency, len(windows)))) as pool:
+        transcripts = list(pool.map(lambda window: asr.transcribe(window[0], lang), windows))
+    for (_, placed), transcript in zip(windows, transcripts, strict=True):
         for word in transcript.words:
             middle = (word.start + word.end) / 2
             number, start, end = min(placed, key=lambda p: _distance(middle, p[1], p[2]))

@@ -99,6 +99,8 @@ class Transcript:
 class ASREngine(Engine):
     """A speech recognizer with word timestamps."""
 
+    concurrency: int = 1  # how many `transcribe` calls may run at once (threads sharing this engine)
+
     @abstractmethod
     def transcribe(self, audio: Path | np.ndarray, lang: str | None = None) -> Transcript:
         """Transcribe a file or 16 kHz mono float32 samples; `lang=None` detects the language."""
