@@ -36,6 +36,8 @@ from mediagen.session import (
     BuildResult,
     Engines,
     Run,
+    recognizer,
+    second_recognizer,
     speech_check_off,
 )
 from mediagen.stages import align, assemble, music, publish, qa, slides, voice
@@ -181,10 +183,11 @@ def _check_speech(
 ) -> tuple[list[np.ndarray], list[tuple[SpokenWord, ...]]]:
     """The speech check (see qa.check) with the recognizers and the voice through the store: only what
     was not heard or voiced before is. Returns the clips kept and the words heard in each."""
-    assert engines.asr is not None
-    first_id, second_id = engines.asr_id(lang), engines.second_asr_id(lang)
-    first = functools.cache(lambda: engines.asr(lang))  # type: ignore[misc]  # loaded if needed
-    second = functools.cache(lambda: engines.second_asr(lang))
+    first_choice, second_choice = recognizer(lang), second_recognizer(lang)
+    first_id = engines.identify(first_choice)
+    second_id = engines.identify(second_choice) if second_choice else None
+    first = functools.cache(lambda: engines.load(first_choice))  # loaded if needed
+    second = functools.cache(lambda: engines.load(second_choice))
     limit = run.config.qa.max_error(lang)
 
     def hear(chosen: list[voice.Line], audio: list[np.ndarray], take: int, other: bool) -> list[Heard]:
@@ -212,7 +215,7 @@ def _check_speech(
 
 def cast(lang: str, options: BuildOptions, engines: Engines) -> Casting:
     """The episode's voices: `--voice` or the language's default, and every other of its catalog."""
-    return Casting(lang, options.voice, engines.tts, engines.tts_id)
+    return Casting(lang, options.voice, engines.load, engines.identify)
 
 
 def _decoder(path: Path, rate: int) -> np.ndarray:

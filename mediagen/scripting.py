@@ -170,7 +170,7 @@ def make_writer(doc: Document, lang: str, options: BuildOptions, run: Run, engin
     plan = writing_plan(
         run.mode, options.llm, options.llm_model, options.show, options.minutes, run.config, doc, lang
     )
-    return Writer(doc, lang, plan, options.templates, run.limits, engines.llm, engines.llm_id)
+    return Writer(doc, lang, plan, options.templates, run.limits, engines.load, engines.identify)
 
 
 def _merge_edits(

@@ -7,14 +7,13 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mediagen.cache import Cache, default_cache_dir
 from mediagen.config import Config, load_config
-from mediagen.engines.base import ASREngine, LLMEngine, TTSEngine
-from mediagen.engines.registry import engine_identity, get_engine
+from mediagen.engines.registry import Choice, choose
 from mediagen.errors import MediagenError
 from mediagen.files import issue_stem, safe_name
 from mediagen.limits import Limits
@@ -24,8 +23,6 @@ from mediagen.progress import Progress
 from mediagen.report import Report
 from mediagen.stages import qa
 from mediagen.store import Store
-from mediagen.voices import Voice
-from mediagen.writer import LLMSpec
 
 SUPPORTED_LANGS = ("en", "ja")
 MEDIA_NAMES = ("episode.mp3", "episode.mp4")
@@ -71,38 +68,31 @@ class BuildOptions:
 
 @dataclass
 class Engines:
-    """Where engines come from, and who they are (for cache keys) without loading them.
+    """How a build makes the engines it chose (see registry.Choice) and tells who they are, for cache
+    keys, without loading them: by default each choice loads itself. Tests hand in fakes or counting
+    wrappers."""
 
-    Tests hand in fakes or counting wrappers; the CLI uses the registry.
-    """
-
-    llm: Callable[[LLMSpec], LLMEngine] = field(default=lambda spec: get_engine("llm", spec[0], **spec[1]))
-    llm_id: Callable[[LLMSpec], str] = field(default=lambda spec: engine_identity("llm", spec[0], **spec[1]))
-    # A voice (see mediagen.voices) and its engine's identity (for cache keys, without loading it).
-    tts: Callable[[Voice], TTSEngine] = field(default=lambda v: get_engine("tts", v.engine, **v.kwargs()))
-    tts_id: Callable[[Voice], str] = field(default=lambda v: engine_identity("tts", v.engine, **v.kwargs()))
-    # The speech check's recognizer per language (None: no check, as with a fake voice).
-    asr: Callable[[str], ASREngine] | None = field(
-        default=lambda lang: get_engine("asr", "whisper", lang=lang)
-    )
-    asr_id: Callable[[str], str] = field(default=lambda lang: engine_identity("asr", "whisper", lang=lang))
-    # A second recognizer, asked only about sentences the first heard imperfectly (see qa.SECOND_OPINION).
-    second_asr: Callable[[str], ASREngine] = field(
-        default=lambda lang: get_engine("asr", "whisper", lang=lang, model=qa.SECOND_OPINION[lang])
-    )
-    second_asr_id: Callable[[str], str | None] = field(default=lambda lang: _second_opinion_id(lang))
+    load: Callable[[Choice], Any] = Choice.load
+    identify: Callable[[Choice], str] = Choice.identity
+    speech_check: bool = True  # False: no recognizer for this build (a fake voice's tone cannot be heard)
 
 
-def _second_opinion_id(lang: str) -> str | None:
+def recognizer(lang: str) -> Choice:
+    """The speech check's recognizer for a language."""
+    return choose("asr", "whisper", lang=lang)
+
+
+def second_recognizer(lang: str) -> Choice | None:
+    """The recognizer asked about sentences the first heard imperfectly (see qa.SECOND_OPINION)."""
     model = qa.SECOND_OPINION.get(lang)
-    return engine_identity("asr", "whisper", lang=lang, model=model) if model else None
+    return choose("asr", "whisper", lang=lang, model=model) if model else None
 
 
 def speech_check_off(options: BuildOptions, config: Config, engines: Engines) -> str | None:
     """Why a build does no speech check (None: it does one)."""
     if not (options.qa and config.qa.enabled):
         return "the speech check is off (--no-qa or [qa] enabled = false)"
-    if engines.asr is None:
+    if not engines.speech_check:
         return "no speech recognizer for this build"
     return None
 

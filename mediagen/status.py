@@ -24,7 +24,16 @@ from mediagen.producing import cast as casting_for
 from mediagen.producing import font_text, mux_settings
 from mediagen.recognition import Heard
 from mediagen.scripting import edited_episode, make_writer, open_issue
-from mediagen.session import OUTPUT_NAMES, BuildOptions, Engines, Run, default_out_dir, speech_check_off
+from mediagen.session import (
+    OUTPUT_NAMES,
+    BuildOptions,
+    Engines,
+    Run,
+    default_out_dir,
+    recognizer,
+    second_recognizer,
+    speech_check_off,
+)
 from mediagen.stages import publish, qa, slides, voice
 from mediagen.store import Work
 from mediagen.templating import Templates, search_path
@@ -238,7 +247,9 @@ def _speech_check(
     or a take missing from the cache is work to do; a hearing still to be made is assumed right, and
     the takes and second opinions it could bring are `maybe`."""
     lang = episode.lang
-    first_id, second_id = engines.asr_id(lang), engines.second_asr_id(lang)
+    second_choice = second_recognizer(lang)
+    first_id = engines.identify(recognizer(lang))
+    second_id = engines.identify(second_choice) if second_choice else None
     reasons: dict[str, list[str]] = {}
     fresh: set[int] = set()  # lines (by id) heard for the first time
 

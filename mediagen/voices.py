@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mediagen.engines.base import TTSEngine
-from mediagen.engines.registry import registry
+from mediagen.engines.registry import Choice, choose, registry
 from mediagen.errors import InputError
 
 # The engines that speak each language, in the order their voices are listed.
@@ -32,6 +32,11 @@ class Voice:
 
     def kwargs(self) -> dict[str, Any]:
         return dict(self.options)
+
+    def choice(self) -> Choice:
+        """Its engine, checked to speak its language (see registry.choose)."""
+        options = {key: value for key, value in self.options if key != "lang"}  # the voice's own
+        return choose("tts", self.engine, lang=self.lang, **options)
 
 
 def catalog(lang: str, choice: str | None = None) -> dict[str, Voice]:
@@ -63,8 +68,8 @@ class Casting:
         self,
         lang: str,
         choice: str | None,
-        make: Callable[[Voice], TTSEngine],
-        identify: Callable[[Voice], str],
+        make: Callable[[Choice], TTSEngine],
+        identify: Callable[[Choice], str],
     ) -> None:
         self.lang = lang
         self.catalog = catalog(lang, choice)
@@ -80,14 +85,14 @@ class Casting:
     def identity(self, name: str | None) -> str:
         voice = self.voice(name)
         if voice.name not in self._ids:
-            self._ids[voice.name] = self._identify(voice)
+            self._ids[voice.name] = self._identify(voice.choice())
         return self._ids[voice.name]
 
     def engine(self, name: str | None) -> TTSEngine:
         voice = self.voice(name)
         with self._lock:
             if voice.name not in self._engines:
-                self._engines[voice.name] = self._make(voice)
+                self._engines[voice.name] = self._make(voice.choice())
             return self._engines[voice.name]
 
     @property

@@ -11,12 +11,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from mediagen import incremental
 from mediagen.config import Config
 from mediagen.document import INTRO_ID, Document, Section, meta_value
 from mediagen.engines.base import LLMEngine
+from mediagen.engines.registry import Choice, choose
 from mediagen.episode import EpisodeSection, Speaker
 from mediagen.limits import Limits
 from mediagen.stages import script
@@ -27,7 +27,6 @@ from mediagen.writing import extract, length, show
 
 NO_MODEL = "none"
 WRITTEN_MODES = ("summary", "dialogue")  # the modes whose script a writer composes (verbatim: the prose)
-LLMSpec = tuple[str, dict[str, Any]]  # engine name and options
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ DEFAULT_HOSTS = {
 @dataclass(frozen=True)
 class WritingPlan:
     mode: str
-    llm: LLMSpec | None  # None: the author's own key sentences
+    llm: Choice | None  # None: the author's own key sentences
     show: bool
     show_name: str
     host: str
@@ -58,7 +57,7 @@ class WritingPlan:
     hosts: tuple[Host, Host] | None = None  # a dialogue's
 
 
-def llm_spec(choice: str | None, model: str | None, config: Config) -> LLMSpec | None:
+def llm_spec(choice: str | None, model: str | None, config: Config) -> Choice | None:
     """`--llm` (or `[llm] url` in the config): none, bundled, a GGUF file or a server's URL."""
     settings = config.llm
     choice = choice or settings.url or NO_MODEL
@@ -70,8 +69,8 @@ def llm_spec(choice: str | None, model: str | None, config: Config) -> LLMSpec |
             "model": model or settings.model,
             "api_key_env": settings.api_key_env,
         }
-        return "openai", options | {"timeout": settings.timeout}
-    return "llama", {"model": choice}
+        return choose("llm", "openai", **options, timeout=settings.timeout)
+    return choose("llm", "llama", model=choice)
 
 
 def writing_plan(
@@ -123,8 +122,8 @@ class Writer:
         plan: WritingPlan,
         templates: Path | None,
         limits: Limits,
-        llm: Callable[[LLMSpec], LLMEngine],
-        llm_id: Callable[[LLMSpec], str],
+        llm: Callable[[Choice], LLMEngine],
+        llm_id: Callable[[Choice], str],
     ) -> None:
         self.doc, self.lang, self.plan = doc, lang, plan
         self.prompts = Templates(search_path(templates), limits=limits)

@@ -40,11 +40,9 @@ def fake_engines() -> tuple[pipeline.Engines, FakeLLM, FakeTTS]:
     """Engines that record their calls: a queue-fed LLM and a tone for a voice."""
     llm, tts = FakeLLM(), FakeTTS()
     engines = pipeline.Engines(
-        llm=lambda model: llm,
-        tts=lambda voice: tts,
-        llm_id=lambda model: llm.model_id,
-        tts_id=lambda voice: tts.model_id,
-        asr=None,  # a tone cannot be checked by listening
+        load=lambda choice: llm if choice.kind == "llm" else tts,
+        identify=lambda choice: (llm if choice.kind == "llm" else tts).model_id,
+        speech_check=False,  # a tone cannot be checked by listening
     )
     return engines, llm, tts
 

@@ -20,13 +20,12 @@ import yaml
 from mediagen import pipeline
 from mediagen.cache import load_manifest
 from mediagen.engines.base import LLMEngine, TTSEngine
-from mediagen.engines.registry import engine_identity, get_engine
+from mediagen.engines.registry import Choice, engine_identity, get_engine
 from mediagen.episode import load_episode
 from mediagen.errors import InputError
 from mediagen.incremental import voice_work
 from mediagen.stages.voice import lines_to_voice
 from mediagen.status import Plan, issue_plan, issue_status
-from mediagen.voices import Voice
 from tests.media_checks import read_report
 
 from .conftest import SAMPLES, corpus_file
@@ -80,19 +79,20 @@ def real_engines() -> dict[str, object]:
 
 
 def counting_engines(real: dict, calls: Calls) -> pipeline.Engines:
-    def tts(voice: Voice) -> TTSEngine:
-        choice = voice.kwargs().get("model")
-        calls.voices.append(choice)
-        if choice not in real["tts"]:
-            real["tts"][choice] = get_engine("tts", "piper", model=choice)
-        return CountingTTS(real["tts"][choice], calls)
+    """The real engines (the bundled LLM, piper loaded once per voice file), each call counted."""
 
-    return pipeline.Engines(
-        llm=lambda model: CountingLLM(real["llm"], calls),
-        tts=tts,
-        llm_id=lambda spec: engine_identity("llm", spec[0], **spec[1]),
-        tts_id=lambda voice: engine_identity("tts", voice.engine, **voice.kwargs()),
-    )
+    def load(choice: Choice) -> object:
+        if choice.kind == "llm":
+            return CountingLLM(real["llm"], calls)
+        if choice.kind == "tts":
+            model = choice.kwargs().get("model")
+            calls.voices.append(model)
+            if model not in real["tts"]:
+                real["tts"][model] = get_engine("tts", "piper", model=model)
+            return CountingTTS(real["tts"][model], calls)
+        return choice.load()
+
+    return pipeline.Engines(load=load)
 
 
 @dataclass

@@ -3,7 +3,7 @@ import pytest
 
 from mediagen.engines.registry import get_engine
 from mediagen.episode import Episode, EpisodeSection, Narration, Slide
-from mediagen.errors import StageError
+from mediagen.errors import InputError, StageError
 from mediagen.media.samples import resample
 from mediagen.stages.voice import SECTION_PAUSE_S, SENTENCE_PAUSE_S, voice_episode
 from mediagen.text import character_error_rate, kana_reading
@@ -85,3 +85,19 @@ def test_kokoro_speaks_japanese_that_whisper_hears_as_japanese(whisper_multi):
     assert transcript.language == "ja"
     reference = kana_reading("図書館では、来月から電子書籍の貸し出しが始まります。")
     assert character_error_rate(reference, kana_reading(transcript.text)) < 0.2
+
+
+def test_an_engine_is_checked_when_it_is_chosen():
+    from mediagen.engines.registry import choose
+
+    piper = choose("tts", "piper", lang="en")
+    assert piper.identity().startswith("piper:") and piper.kwargs() == {}
+    with pytest.raises(InputError, match="tts engine 'piper' does not speak 'ja'"):
+        choose("tts", "piper", lang="ja")
+    with pytest.raises(InputError, match="asr engine 'whisper' does not speak 'ja'"):
+        choose("asr", "whisper", lang="ja", model="tiny.en")
+    assert choose("asr", "whisper", lang="ja").identity() == "whisper:base:beam1"
+    with pytest.raises(InputError, match="takes no option voice"):
+        choose("tts", "piper", lang="en", voice="joe")
+    with pytest.raises(InputError, match="unknown llm engine 'gpt'"):
+        choose("llm", "gpt")

@@ -25,6 +25,11 @@ class Engine(ABC):
     def model_id(self) -> str:
         return self.identity(**self.options)
 
+    @classmethod
+    def languages_for(cls, **options: Any) -> frozenset[str] | None:
+        """The languages it speaks or hears with these options (None: any; see `registry.choose`)."""
+        return getattr(cls, "languages", None)
+
 
 class LLMEngine(Engine):
     """A language model. `complete` returns the raw completion of a prompt (a base model's way); a

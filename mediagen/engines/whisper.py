@@ -44,6 +44,13 @@ class WhisperEngine(ASREngine):
     ) -> str:
         return f"whisper:{model or whisper_model_name(lang)}:beam{beam_size}"
 
+    @classmethod
+    def languages_for(
+        cls, lang: str | None = None, model: str | None = None, **_: object
+    ) -> frozenset[str] | None:
+        """An English-only model (tiny.en) hears English; the multilingual ones any language."""
+        return frozenset({"en"}) if (model or whisper_model_name(lang)).endswith(".en") else None
+
     def transcribe(self, audio: Path | np.ndarray, lang: str | None = None) -> Transcript:
         source = str(audio) if isinstance(audio, Path) else np.asarray(audio, dtype=np.float32)
         segments, info = self._model.transcribe(
