@@ -20,6 +20,7 @@ from mediagen.document import Document
 from mediagen.engines.base import ASREngine, TTSEngine
 from mediagen.episode import EpisodeSection, Slide
 from mediagen.files import sha256_file
+from mediagen.layout import check_layout
 from mediagen.media.samples import resample
 from mediagen.media.wav import quantize, read_wav, wav_bytes
 from mediagen.recognition import Heard, recognize
@@ -230,7 +231,7 @@ def render_slides(
         pdf_parts = pages.split_pdf(deck.pdf, deck.pages_per_input())
         for position, (index, pdf) in enumerate(zip(missing, pdf_parts, strict=True)):
             shown = [s for s, origin in zip(deck.slides, deck.origins, strict=True) if origin == position]
-            notes = deck.notes[position] + deck.warnings
+            notes = deck.notes[position] + deck.warnings + layout_notes(shown[0].title, pdf, size)
             pngs = pages.rasterize(pdf, size)
             page_keys = []
             if len(shown) > 1:
@@ -246,6 +247,14 @@ def render_slides(
             store.made(works[index])
             _store_slide(store.cache, works[index].key, shown, pdf, pngs, notes, page_keys)
     return _collect_slides(works, store, global_warnings)
+
+
+def layout_notes(title: str, pdf: bytes, size: tuple[int, int]) -> list[str]:
+    """A slide's text outside the safe area or too small to read (see mediagen.layout), as warnings."""
+    return [
+        f"slides: '{title[:40]}': {problem.text[:40]!r} {problem.what}"
+        for problem in check_layout(pdf, size)[:3]
+    ]
 
 
 def _store_slide(

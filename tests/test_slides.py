@@ -131,3 +131,67 @@ def test_sandboxed_templates_refuse_escapes_with_a_template_error(tmp_path, body
     (custom / "slides" / "default" / "deck.html.j2").write_text(body)
     with pytest.raises(InputError, match="template"):
         render([Slide(title="A")], tmp_path, templates=Templates(search_path(custom), autoescape=True))
+
+
+def _issue_deck(issue: Path, aspect: str, tmp_path: Path) -> bytes:
+    """The deck of a real issue as `mediagen build` renders it (the author's key sentences: no model)."""
+    from mediagen import pages
+    from mediagen.producing import render_episode_slides
+    from mediagen.scripting import episode_for, open_issue
+    from mediagen.session import BuildOptions, Engines
+
+    options = BuildOptions(out=tmp_path / aspect.replace(":", "x"), aspect=aspect, qa=False, llm="none")
+    doc, lang, run = open_issue(issue, options, None)
+    episode, _, _ = episode_for(doc, lang, options, run, Engines(), options.out)
+    deck = render_episode_slides(episode, doc.folder, Templates(SHIPPED), options, run)
+    return pages.merge_pdfs(deck.pdfs)
+
+
+@pytest.mark.parametrize("name", ["issue-en.md", "issue-ja.md", "ja-jser-13th.md"])
+def test_every_slide_keeps_its_text_in_the_safe_area_and_large_enough(name, tmp_path):
+    from mediagen.layout import check_layout
+
+    from .conftest import SAMPLES, corpus_file
+
+    issue = SAMPLES / name if (SAMPLES / name).is_file() else corpus_file(name)
+    for aspect, size in ASPECTS.items():
+        problems = check_layout(_issue_deck(issue, aspect, tmp_path), size)
+        assert not problems, f"{aspect}: " + "; ".join(map(str, problems[:5]))
+
+
+def test_the_layout_check_finds_text_off_the_safe_area_and_text_too_small(tmp_path):
+    from mediagen.layout import check_layout
+
+    theme = tmp_path / "theme" / "slides" / "default"
+    theme.mkdir(parents=True)
+    style = (SHIPPED[0] / "slides" / "default" / "style.css").read_text(encoding="utf-8")
+    (theme / "style.css").write_text(
+        style + "h2 { margin-left: -100px; }\n.bullets { font-size: 30px; }\n", encoding="utf-8"
+    )
+    slides = [Slide(title="Right at the edge", bullets=["Small print nobody reads from the sofa"])]
+    deck = render(slides, tmp_path, Templates(search_path(tmp_path / "theme"), autoescape=True))
+    problems = check_layout(deck.pdf, ASPECTS["16:9"])
+    assert {p.what for p in problems} == {"outside the safe area", "set in 30 px"}
+    off = [p.text for p in problems if p.what == "outside the safe area"]
+    assert off and all("Right at the edge".startswith(text) for text in off)  # the title's first letters
+    assert any("Small print" in p.text for p in problems if p.what == "set in 30 px")
+    assert check_layout(render(slides, tmp_path).pdf, ASPECTS["16:9"]) == []
+
+
+def test_a_build_warns_of_text_its_theme_puts_off_the_safe_area(tmp_path, write_issue, fake_engines):
+    from mediagen import pipeline
+
+    theme = tmp_path / "theme" / "slides" / "default"
+    theme.mkdir(parents=True)
+    style = (SHIPPED[0] / "slides" / "default" / "style.css").read_text(encoding="utf-8")
+    (theme / "style.css").write_text(style + "h2 { margin-left: -100px; }\n", encoding="utf-8")
+    issue = write_issue(
+        "# Field notes\n\nAn opening line.\n\n## Soil sensors\n\nThe sensor reads the soil.\n"
+    )
+    options = pipeline.BuildOptions(out=tmp_path / "out", templates=tmp_path / "theme", cache=tmp_path / "c")
+    report = pipeline.build(issue, options, engines=fake_engines[0]).report
+    assert any("'Soil sensors'" in w and "outside the safe area" in w for w in report.warnings)
+    options.templates = None
+    assert not any(
+        "safe area" in w for w in pipeline.build(issue, options, engines=fake_engines[0]).report.warnings
+    )
