@@ -226,3 +226,50 @@ def character_error_rate(reference: str, hypothesis: str) -> float:
     if not hypothesis:
         return 1.0
     return jiwer.cer(reference, hypothesis)
+
+
+# Japanese line breaking (kinsoku): characters a line may not start with, and may not end with.
+NO_LINE_START = set(
+    "。、，．・：；？！゛゜ヽヾゝゞ々ー’”）〕］｝〉》」』】ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ!),.:;?]}"
+)
+NO_LINE_END = set("（〔［｛〈《「『【([{")
+
+
+def phrase_end(text: str, i: int) -> bool:
+    """Whether a Japanese phrase ends before character i: after a comma or full stop, or where
+    OpenJTalk's analysis starts a new accent phrase (a bunsetsu: "手元の|機械で|動かせる|新しい|道具を")."""
+    return text[i - 1] in "、。，" or i in accent_phrase_starts(text)
+
+
+@functools.lru_cache(maxsize=256)
+def accent_phrase_starts(text: str) -> frozenset[int]:
+    import pyopenjtalk
+
+    starts, cursor = set(), 0
+    for token in pyopenjtalk.run_frontend(text):
+        at = text.find(token["string"], cursor)
+        if at < 0:  # OpenJTalk rewrote this token (width, symbols): go on after it
+            continue
+        if token["chain_flag"] == 0 and token["pos"] != "記号":
+            starts.add(at)
+        cursor = at + len(token["string"])
+    return frozenset(starts)
+
+
+def _katakana(ch: str) -> bool:
+    return "\u30a0" <= ch <= "\u30ff" or ch == "ー"
+
+
+def japanese_phrases(text: str) -> list[str]:
+    """Japanese text cut where a line may break without splitting a word: between accent phrases
+    (see phrase_end), never inside a run of katakana, never after an opening bracket or before a
+    closing one or a comma or full stop."""
+    cuts = [
+        i
+        for i in range(1, len(text))
+        if phrase_end(text, i)
+        and text[i] not in NO_LINE_START
+        and text[i - 1] not in NO_LINE_END
+        and not (_katakana(text[i - 1]) and _katakana(text[i]))
+    ]
+    return [text[a:b] for a, b in itertools.pairwise([0, *cuts, len(text)])]

@@ -1,4 +1,5 @@
 import io
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -195,3 +196,34 @@ def test_a_build_warns_of_text_its_theme_puts_off_the_safe_area(tmp_path, write_
     assert not any(
         "safe area" in w for w in pipeline.build(issue, options, engines=fake_engines[0]).report.warnings
     )
+
+
+def _line_breaks(pdf: bytes) -> list[tuple[str, str]]:
+    """Per line break of every page: the line before it and the first character after it, as the
+    PDF's own text has them."""
+    found = []
+    for page in pypdfium2.PdfDocument(pdf):
+        lines = page.get_textpage().get_text_range().split("\r\n")
+        found += [(before, after[0]) for before, after in itertools.pairwise(lines) if before and after]
+    return found
+
+
+@pytest.mark.parametrize("name", ["issue-ja.md", "ja-jser-13th.md"])
+def test_japanese_slide_lines_break_between_phrases_never_inside_a_word(name, tmp_path):
+    from mediagen.text import NO_LINE_END, NO_LINE_START, japanese_phrases
+
+    from .conftest import SAMPLES, corpus_file
+
+    issue = SAMPLES / name if (SAMPLES / name).is_file() else corpus_file(name)
+    katakana = lambda ch: "\u30a0" <= ch <= "\u30ff"  # noqa: E731
+    breaks = 0
+    for aspect in ASPECTS:
+        for before, after in _line_breaks(_issue_deck(issue, aspect, tmp_path)):
+            last = before[-1]
+            if not ("\u3040" <= last <= "\u9fff" or "\u3040" <= after <= "\u9fff"):
+                continue  # a break in English text, at a space
+            breaks += 1
+            assert after not in NO_LINE_START and last not in NO_LINE_END, (aspect, before, after)
+            if katakana(last) and katakana(after):  # only in a phrase longer than a line, begun on it
+                assert japanese_phrases(before) == [before], (aspect, before, after)
+    assert breaks > 10

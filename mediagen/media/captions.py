@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import html
 import math
 import re
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from mediagen.files import atomic_write_text
+from mediagen.text import NO_LINE_END, NO_LINE_START, phrase_end
 
 MAX_LINE_CHARS = {"en": 42, "ja": 20}
 MAX_LINES = 2
@@ -19,10 +19,6 @@ MAX_LINES = 2
 # is timed by the sound itself: see timing.snap_to_sound).
 PAUSE_S = 0.1
 # Characters that must not begin a line (Japanese line-breaking rules, kinsoku).
-NO_LINE_START = set(
-    "。、，．・：；？！゛゜ヽヾゝゞ々ー’”）〕］｝〉》」』】ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ!),.:;?]}"
-)
-NO_LINE_END = set("（〔［｛〈《「『【([{")
 # Words that begin a clause, and prepositions (which often begin a phrase, but not after every verb:
 # "listen to"): a cue cut before a clause word reads best, before a preposition next best.
 _CLAUSE_STARTS_EN = frozenset(
@@ -146,7 +142,7 @@ def wrap(text: str, width: int, lang: str) -> list[str]:
         return [text[:width].strip(), text[width:].strip()]
 
     def badness(i: int) -> tuple[bool, float]:
-        return (lang == "ja" and not _phrase_end(text, i), abs(i - len(text) / 2))
+        return (lang == "ja" and not phrase_end(text, i), abs(i - len(text) / 2))
 
     cut = min(fitting, key=badness)
     return [text[:cut].strip(), text[cut:].strip()]
@@ -154,27 +150,6 @@ def wrap(text: str, width: int, lang: str) -> list[str]:
 
 def _breakable(text: str, i: int, lang: str) -> bool:
     return text[i] == " " if lang == "en" else _legal(text, i)
-
-
-def _phrase_end(text: str, i: int) -> bool:
-    """Whether a Japanese phrase ends before character i: after a comma or full stop, or where
-    OpenJTalk's analysis starts a new accent phrase (a bunsetsu: "手元の|機械で|動かせる|新しい|道具を")."""
-    return text[i - 1] in "、。，" or i in _accent_phrase_starts(text)
-
-
-@functools.lru_cache(maxsize=256)
-def _accent_phrase_starts(text: str) -> frozenset[int]:
-    import pyopenjtalk
-
-    starts, cursor = set(), 0
-    for token in pyopenjtalk.run_frontend(text):
-        at = text.find(token["string"], cursor)
-        if at < 0:  # OpenJTalk rewrote this token (width, symbols): go on after it
-            continue
-        if token["chain_flag"] == 0 and token["pos"] != "記号":
-            starts.add(at)
-        cursor = at + len(token["string"])
-    return frozenset(starts)
 
 
 def _best_break(text: str, width: int, lang: str, pause: Callable[[int], float] | None = None) -> int:
@@ -213,7 +188,7 @@ def _best_break(text: str, width: int, lang: str, pause: Callable[[int], float] 
 def _inside_phrase(text: str, i: int, lang: str) -> float:
     """How much a cut at i splits a phrase: 0 at a clause boundary, 0.3 between any two words."""
     if lang == "ja":
-        return 0.0 if _phrase_end(text, i) else 0.3
+        return 0.0 if phrase_end(text, i) else 0.3
     following = re.match(r"\s*([A-Za-z]+)", text[i:])
     word = following.group(1).lower() if following else ""
     return 0.0 if word in _CLAUSE_STARTS_EN else 0.15 if word in _PREPOSITIONS_EN else 0.3

@@ -15,6 +15,7 @@ from mediagen.episode import Slide
 from mediagen.errors import InputError, StageError
 from mediagen.pages import confined_fetcher
 from mediagen.templating import Templates
+from mediagen.text import japanese_phrases
 
 THEME = "slides/default"
 DECK_TEMPLATE = f"{THEME}/deck.html.j2"
@@ -67,7 +68,7 @@ def render_deck(
     for _ in range(MAX_FIT_PASSES):
         html = templates.render(
             DECK_TEMPLATE,
-            slides=[_slide_context(s, images) for s in slides],
+            slides=[_slide_context(s, images, lang) for s in slides],
             clipped=sorted(clipped),
             lang=lang,
             title=title,
@@ -176,7 +177,15 @@ def image_path(name: str, folder: Path | None) -> Path:
     return resolve_reference(name, folder, [folder])
 
 
-def _slide_context(slide: Slide, images: dict[str, str]) -> dict[str, object]:
+def _slide_context(slide: Slide, images: dict[str, str], lang: str) -> dict[str, object]:
     context = slide.model_dump()
     context["image_url"] = images.get(slide.image or "")
+    context["title_phrases"] = phrases(slide.title, lang)
+    context["bullet_phrases"] = [phrases(bullet, lang) for bullet in slide.bullets]
     return context
+
+
+def phrases(text: str, lang: str) -> list[str]:
+    """The text in pieces a line may break between: Japanese phrases (see text.japanese_phrases); an
+    English text is one piece (it breaks at its spaces)."""
+    return japanese_phrases(text) if lang == "ja" else [text]
