@@ -167,7 +167,7 @@ def test_the_layout_check_finds_text_off_the_safe_area_and_text_too_small(tmp_pa
     theme.mkdir(parents=True)
     style = (SHIPPED[0] / "slides" / "default" / "style.css").read_text(encoding="utf-8")
     (theme / "style.css").write_text(
-        style + "h2 { margin-left: -100px; }\n.bullets { font-size: 30px; }\n", encoding="utf-8"
+        style + "h2 { margin-left: -100px; }\n.bullets { font-size: 30px !important; }\n", encoding="utf-8"
     )
     slides = [Slide(title="Right at the edge", bullets=["Small print nobody reads from the sofa"])]
     deck = render(slides, tmp_path, Templates(search_path(tmp_path / "theme"), autoescape=True))
@@ -227,3 +227,23 @@ def test_japanese_slide_lines_break_between_phrases_never_inside_a_word(name, tm
             if katakana(last) and katakana(after):  # only in a phrase longer than a line, begun on it
                 assert japanese_phrases(before) == [before], (aspect, before, after)
     assert breaks > 10
+
+
+def test_type_is_set_larger_on_a_roomy_slide_and_smaller_on_a_full_one(tmp_path):
+    from collections import Counter
+
+    from mediagen.layout import glyphs
+
+    few = Slide(title="Short", bullets=["Thank you for reading", "See you next week"])
+    full = Slide(
+        title="Long",
+        bullets=[f"A bullet of a full slide, point {n}, with a few more words here" for n in range(7)],
+    )
+    deck = render([few, full], tmp_path)
+    document = pypdfium2.PdfDocument(deck.pdf)
+    sizes = [  # the size most of a page's letters are set in: its bullets'
+        Counter(round(g.px) for g in glyphs(document[n], ASPECTS["16:9"])).most_common(1)[0][0]
+        for n in range(len(document))
+    ]
+    assert [s.continued for s in deck.slides] == [False, False]  # the full one still fits one page
+    assert sizes[0] == 64 and 40 <= sizes[1] < 48

@@ -182,7 +182,23 @@ def _slide_context(slide: Slide, images: dict[str, str], lang: str) -> dict[str,
     context["image_url"] = images.get(slide.image or "")
     context["title_phrases"] = phrases(slide.title, lang)
     context["bullet_phrases"] = [phrases(bullet, lang) for bullet in slide.bullets]
+    context["density"] = density(slide, lang)
     return context
+
+
+# Characters of bullets (a Japanese character counts double: it is about twice as wide) up to which a
+# slide is roomy (its type set larger), and above which it is dense (set smaller, to stay one slide).
+ROOMY_CHARS, DENSE_CHARS = 180, 420
+
+
+def density(slide: Slide, lang: str) -> str:
+    """How full a slide's bullets make it: "roomy", "normal" or "dense" (the theme sizes type by it)."""
+    chars = sum(len(b) for b in slide.bullets) * (2 if lang == "ja" else 1)
+    if slide.image or slide.code or slide.table:
+        return "normal"
+    if chars <= ROOMY_CHARS and len(slide.bullets) <= 4:
+        return "roomy"
+    return "dense" if chars > DENSE_CHARS else "normal"
 
 
 def phrases(text: str, lang: str) -> list[str]:
