@@ -20,7 +20,7 @@ endif
 WHEELHOUSE := $(HOME)/.cache/mediagen/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_FLAVOUR)
 LLAMA_WHEEL = $(firstword $(wildcard $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl))
 
-.PHONY: install demo test bench lint clean
+.PHONY: install demo test bench gallery lint clean
 
 install: $(STAMP)
 
@@ -40,10 +40,13 @@ demo: install
 	cd samples && ../$(VENV)/bin/mediagen build issue-ja.md --out ../out/issue-ja
 
 test: install
-	$(VENV)/bin/ruff check mediagen tests bench
+	$(VENV)/bin/ruff check mediagen tests bench docs
 	$(VENV)/bin/pytest
 
 # The moviepy baseline gets its own environment: moviepy pins an older Pillow than mediagen uses.
+gallery: install
+	$(PY) docs/make_gallery.py
+
 bench: install
 	test -x bench/.venv-moviepy/bin/python || $(PYTHON) -m venv bench/.venv-moviepy
 	bench/.venv-moviepy/bin/python -m pip install -q --disable-pip-version-check 'moviepy>=2,<3'
