@@ -132,6 +132,16 @@ class _Planner:
         causes = ", ".join(dict.fromkeys(todo))
         self.plan.rows.append(Row(stage, name, "redo", f"{len(todo)} of {len(reasons)} {unit}: {causes}"))
 
+    def section_rows(
+        self, stage: str, sections: list[EpisodeSection], reasons: dict[str, list[str]], unit: str
+    ) -> None:
+        """One row per section: its works' reasons summed up, or that it is yet to be written."""
+        for section in sections:
+            if section.id in self.plan.unwritten:
+                self.plan.rows.append(Row(stage, section.id, "redo", UNWRITTEN))
+            else:
+                self.row(stage, section.id, reasons.get(section.id, []), unit)
+
 
 def issue_status(issue: Path, options: BuildOptions, engines: Engines | None = None) -> list[Row]:
     return issue_plan(issue, options, engines).rows
@@ -227,11 +237,7 @@ def _voice(planner: _Planner, episode: Episode, lines: list[voice.Line], casting
         seen[work.name] = position + 1
         cached = planner.cache.get_file("voice", work.key, ".wav") is not None
         by_section.setdefault(line.section_id, []).append(planner.reason(work, cached, position))
-    for section in episode.sections:
-        if section.id in planner.plan.unwritten:
-            planner.plan.rows.append(Row("voice", section.id, "redo", UNWRITTEN))
-        else:
-            planner.row("voice", section.id, by_section.get(section.id, []), "sentences")
+    planner.section_rows("voice", episode.sections, by_section, "sentences")
 
 
 def _speech_check(
@@ -282,11 +288,7 @@ def _speech_check(
     for line in lines:
         if id(line) in fresh:
             planner.plan.maybe += _further_takes(line, lang, casting, first_id, second_id)
-    for section in episode.sections:
-        if section.id in planner.plan.unwritten:
-            planner.plan.rows.append(Row("qa", section.id, "redo", UNWRITTEN))
-        else:
-            planner.row("qa", section.id, reasons.get(section.id, []), "sentences heard")
+    planner.section_rows("qa", episode.sections, reasons, "sentences heard")
 
 
 def _further_takes(
@@ -309,18 +311,17 @@ def _slides(
 ) -> None:
     """Slide rows, and the thumbnail and fonts they share (known once every section is)."""
     template = templates.fingerprint(slides.template_names())
-    missing = False
+    by_section: dict[str, list[str]] = {}
     for section in episode.sections:
         if section.id in planner.plan.unwritten:
-            planner.plan.rows.append(Row("slides", section.id, "redo", UNWRITTEN))
             continue
-        reasons = []
         for n, slide in enumerate(section.slides):
             name = f"{section.id}/{n}"
             work = incremental.slide_work(name, slide, folder, template, episode.lang, options.aspect)
-            reasons.append(planner.reason(work, planner.cache.get_json("slides", work.key) is not None))
-        missing = missing or any(reasons)
-        planner.row("slides", section.id, reasons, "slides")
+            cached = planner.cache.get_json("slides", work.key) is not None
+            by_section.setdefault(section.id, []).append(planner.reason(work, cached))
+    planner.section_rows("slides", episode.sections, by_section, "slides")
+    missing = any(reason for reasons in by_section.values() for reason in reasons)
     if planner.plan.unwritten:
         return
     newsletter = run.config.podcast.title
