@@ -256,10 +256,6 @@ def accent_phrase_starts(text: str) -> frozenset[int]:
     return frozenset(starts)
 
 
-def _katakana(ch: str) -> bool:
-    return "\u30a0" <= ch <= "\u30ff" or ch == "ー"
-
-
 def japanese_phrases(text: str) -> list[str]:
     """Japanese text cut where a line may break without splitting a word: between accent phrases
     (see phrase_end), never inside a run of katakana, never after an opening bracket or before a
@@ -270,6 +266,6 @@ def japanese_phrases(text: str) -> list[str]:
         if phrase_end(text, i)
         and text[i] not in NO_LINE_START
         and text[i - 1] not in NO_LINE_END
-        and not (_katakana(text[i - 1]) and _katakana(text[i]))
+        and not (letter_script(text[i - 1]) == letter_script(text[i]) == "KATAKANA")
     ]
     return [text[a:b] for a, b in itertools.pairwise([0, *cuts, len(text)])]
