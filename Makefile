@@ -20,7 +20,7 @@ endif
 WHEELHOUSE := $(HOME)/.cache/mediagen/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(LLAMA_FLAVOUR)
 LLAMA_WHEEL = $(firstword $(wildcard $(WHEELHOUSE)/llama_cpp_python-$(LLAMA_VERSION)-*.whl))
 
-.PHONY: install demo test bench gallery lint clean
+.PHONY: install browser demo test bench gallery screenshot lint clean
 
 install: $(STAMP)
 
@@ -39,13 +39,24 @@ demo: install
 	cd samples && ../$(VENV)/bin/mediagen build issue-en.md --out ../out/issue-en
 	cd samples && ../$(VENV)/bin/mediagen build issue-ja.md --out ../out/issue-ja
 
-test: install
+# The preview's browser test (tests/test_preview.py) drives Debian's chromium through chromium-driver
+# with Selenium: installed from apt when missing (as root, else through sudo).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+test: install browser
 	$(VENV)/bin/ruff check mediagen tests bench docs
 	$(VENV)/bin/pytest
 
 # The moviepy baseline gets its own environment: moviepy pins an older Pillow than mediagen uses.
 gallery: install
 	$(PY) docs/make_gallery.py
+
+screenshot: install browser
+	$(PY) docs/make_screenshot.py
 
 bench: install
 	test -x bench/.venv-moviepy/bin/python || $(PYTHON) -m venv bench/.venv-moviepy

@@ -20,6 +20,7 @@ from mediagen.cli_options import (
     llm_options,
     mode_option,
     out_option,
+    preview_options,
     qa_option,
     quiet_option,
     show_options,
@@ -195,6 +196,26 @@ def status(issue: Path, quiet: bool, **options: object) -> None:
         style = {"redo": "yellow", "kept": "cyan"}.get(row.state, "green")
         table.add_row(row.stage, row.name, f"[{style}]{row.state}[/{style}]", row.reason)
     Console().print(table)
+
+
+@cli.command()
+@click.argument("target", type=click.Path(path_type=Path, exists=True))
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=0, help="Port on 127.0.0.1 (default: a free one)."
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in the browser.")
+@preview_options
+@qa_option
+@burn_option
+def preview(target: Path, port: int, open_browser: bool, quiet: bool, **options: object) -> None:
+    """Build TARGET (an issue's Markdown, or an out folder with its episode.yaml) and serve a live
+    preview on 127.0.0.1: each section's slides, lines, audio and speech check, editable in the page.
+    Saving, or changing episode.yaml, a template or lexicon.yaml on disk, renders again only what
+    changed and updates the page. The URL (with its token) is printed; Ctrl-C stops."""
+    from mediagen import pipeline
+    from mediagen.preview import serve
+
+    serve(target, pipeline.BuildOptions(**options), port=port, open_browser=open_browser)
 
 
 @cli.group()

@@ -156,3 +156,24 @@ def issue_options(func):
     ):
         func = option(func)
     return func
+
+
+def preview_options(func):
+    """The options of `mediagen preview`: those of a build from Markdown, without its argument."""
+    for option in reversed(
+        [
+            out_option("out/<issue name>/, or TARGET itself when it is an out folder"),
+            lang_option,
+            mode_option,
+            *llm_options,
+            *show_options,
+            aspect_option,
+            voice_option,
+            templates_option,
+            cache_option,
+            *limit_options,
+            quiet_option,
+        ]
+    ):
+        func = option(func)
+    return func

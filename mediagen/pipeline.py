@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mediagen import incremental
 from mediagen.config import load_config
 from mediagen.episode import (
+    Episode,
     load_episode,
     set_source,
 )
@@ -43,6 +45,8 @@ __all__ = [
     "Engines",
     "ScriptResult",
     "build",
+    "episode_slides",
+    "open_episode",
     "render",
     "write_script_only",
 ]
@@ -104,18 +108,7 @@ def render(
 ) -> BuildResult:
     """A (possibly edited) episode.yaml -> the media. Writes to `options.out`, default the yaml's folder."""
     engines = engines or Engines()
-    config = load_config()
-    limits = options.limits(config)
-    episode = load_episode(episode_path, limits, lambda lang: list(catalog(lang, options.voice)))
-    folder = episode.issue_folder(episode_path)
-    cache = open_cache(options.cache, folder or episode_path.parent, config)
-    run = Run(progress or SilentProgress(), cache, config, limits)
-    if folder is None or not folder.is_dir():
-        run.warn("episode.yaml names no readable source issue; slide images are left out")
-    warnings: list[str] = []
-    episode = episode.model_copy(update={"meta": checked(episode.meta, episode_path.name, warnings, limits)})
-    for warning in warnings:
-        run.warn(warning)
+    episode, folder, run = open_episode(episode_path, options, progress)
     out_dir = options.out or episode_path.parent
     in_place = out_dir.resolve() == episode_path.parent.resolve()
     if not in_place and episode.source:
@@ -131,3 +124,33 @@ def render(
         edited=True,
         source_name=str(episode_path),
     )
+
+
+def open_episode(
+    episode_path: Path, options: BuildOptions, progress: Progress | None = None
+) -> tuple[Episode, Path | None, Run]:
+    """An episode.yaml read and checked as `render` reads it: the episode, its issue's folder (None if it
+    names none) and the run that will make its media."""
+    config = load_config()
+    limits = options.limits(config)
+    episode = load_episode(episode_path, limits, lambda lang: list(catalog(lang, options.voice)))
+    folder = episode.issue_folder(episode_path)
+    cache = open_cache(options.cache, folder or episode_path.parent, config)
+    run = Run(progress or SilentProgress(), cache, config, limits)
+    if folder is None or not folder.is_dir():
+        run.warn("episode.yaml names no readable source issue; slide images are left out")
+    warnings: list[str] = []
+    episode = episode.model_copy(update={"meta": checked(episode.meta, episode_path.name, warnings, limits)})
+    for warning in warnings:
+        run.warn(warning)
+    return episode, folder, run
+
+
+def episode_slides(
+    episode_path: Path, options: BuildOptions, progress: Progress | None = None
+) -> tuple[Episode, incremental.DeckParts]:
+    """Only the slides of an episode.yaml, through the store (what `render` draws first): for a preview
+    that shows a template's change before the media are made again."""
+    episode, folder, run = open_episode(episode_path, options, progress)
+    templates = Templates(search_path(options.templates), limits=run.limits)
+    return episode, render_episode_slides(episode, folder, templates, options, run)
