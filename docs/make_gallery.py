@@ -1,5 +1,6 @@
-"""`make gallery`: docs/themes.png, every slide of both samples at each aspect, as the build renders
-them with each theme under templates/slides/ (the author's key sentences: no model, no voice)."""
+"""`make gallery`: docs/themes.png, every slide of both samples and of samples/layouts.md (a section
+for each layout) at each aspect, as the build renders them with each theme under templates/slides/
+(the author's key sentences: no model, no voice)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,18 @@ from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "themes.png"
-ROW_HEIGHT = 200  # pixels of a slide's picture in the sheet (a 16:9 slide is 356 wide)
+ROW_HEIGHT = 150  # pixels of a slide's picture in the sheet (a 16:9 slide is 356 wide)
 GAP = 12
 
 
-def deck_pictures(issue: Path, aspect: str, work: Path) -> list[Image.Image]:
+def deck_pictures(issue: Path, aspect: str, work: Path, theme: str) -> list[Image.Image]:
     from mediagen.producing import render_episode_slides
     from mediagen.scripting import episode_for, open_issue
     from mediagen.session import BuildOptions, Engines
     from mediagen.templating import Templates, search_path
 
-    out = work / f"{issue.stem}-{aspect.replace(':', 'x')}"
-    options = BuildOptions(out=out, aspect=aspect, qa=False, llm="none", cache=work / "cache")
+    out = work / f"{issue.stem}-{aspect.replace(':', 'x')}-{theme}"
+    options = BuildOptions(out=out, aspect=aspect, qa=False, llm="none", cache=work / "cache", theme=theme)
     doc, lang, run = open_issue(issue, options, None)
     episode, _, _ = episode_for(doc, lang, options, run, Engines(), out)
     deck = render_episode_slides(episode, doc.folder, Templates(search_path(None)), options, run)
@@ -37,15 +38,19 @@ def deck_pictures(issue: Path, aspect: str, work: Path) -> list[Image.Image]:
 def main() -> None:
     from mediagen.pages import font_files
     from mediagen.stages.slides import ASPECTS
+    from mediagen.stages.slides import themes as theme_names
+    from mediagen.templating import Templates, search_path
 
-    themes = sorted(p.name for p in (ROOT / "templates" / "slides").iterdir() if p.is_dir())
+    themes = theme_names(Templates(search_path(None)))
     rows: list[tuple[str, list[Image.Image]]] = []
     with tempfile.TemporaryDirectory(prefix="mediagen-gallery-") as folder:
         for theme in themes:
-            for sample in ("issue-en.md", "issue-ja.md"):
+            for sample in ("issue-en.md", "issue-ja.md", "layouts.md"):
                 for aspect in ASPECTS:
                     label = f"{theme} · {sample} · {aspect}"
-                    rows.append((label, deck_pictures(ROOT / "samples" / sample, aspect, Path(folder))))
+                    rows.append(
+                        (label, deck_pictures(ROOT / "samples" / sample, aspect, Path(folder), theme))
+                    )
                     print(label, len(rows[-1][1]), "slides", flush=True)
     font = ImageFont.truetype(str(font_files()["bold"]), 22)
     width = max(sum(p.width + GAP for p in pictures) for _, pictures in rows) + GAP

@@ -25,6 +25,7 @@ from mediagen.cli_options import (
     quiet_option,
     show_options,
     templates_option,
+    theme_option,
     voice_option,
 )
 from mediagen.cli_tables import build_summary, console
@@ -82,6 +83,7 @@ def script_command(issue: Path, quiet: bool, **options: object) -> None:
 @aspect_option
 @voice_option
 @templates_option
+@theme_option
 @cache_option
 @qa_option
 @burn_option
@@ -130,6 +132,7 @@ def render(episode: Path, quiet: bool, **options: object) -> None:
 @aspect_option
 @voice_option
 @templates_option
+@theme_option
 @cache_option
 @qa_option
 @burn_option

@@ -87,6 +87,13 @@ templates_option = click.option(
     help="Folder searched before the shipped templates; a file here (e.g. slides/default/style.css or "
     "prompts/summary.en.j2) overrides the shipped file of the same name.",
 )
+theme_option = click.option(
+    "--theme",
+    default=None,
+    metavar="NAME",
+    help="The slides' theme: a folder slides/NAME/ of the templates (shipped: default, midnight, "
+    "studio; default: [slides] theme in mediagen.toml, else default).",
+)
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress display.")
 cache_option = click.option(
     "--cache",
@@ -147,6 +154,7 @@ def issue_options(func):
             aspect_option,
             voice_option,
             templates_option,
+            theme_option,
             cache_option,
             rescript_option,
             force_option,
@@ -170,6 +178,7 @@ def preview_options(func):
             aspect_option,
             voice_option,
             templates_option,
+            theme_option,
             cache_option,
             *limit_options,
             quiet_option,

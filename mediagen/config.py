@@ -46,6 +46,12 @@ are reported together as `Config value 'x': …`. Paths in the file are relative
     api_key_env = "MY_SERVER_KEY"      # only if the server wants a key: the variable that holds it
     timeout = 300                      # seconds for one reply
 
+    [slides]                           # the deck's look (see templates/slides/)
+    theme = "midnight"                 # default, midnight or studio; `--theme` for one build
+    accent = "#1f7a3a"                 # the theme's accent colour
+    logo = "logo.png"                  # in the issue's folder: on every slide, top right
+    font = "brand.otf"                 # in the issue's folder: the slides' text (.ttf .otf .woff .woff2)
+
     [show]                             # the show around the content
     enabled = true                     # opening, transitions, sign-off (`--no-show` for one build)
     mode = "dialogue"                  # the default --mode: summary, verbatim or dialogue
@@ -173,6 +179,12 @@ class ShowSettings(_Table):
 
 class SlidesSettings(_Table):
     speaker_tag: bool = True  # in a dialogue, a name tag of who speaks on the slide
+    # The theme (a folder slides/NAME/ of the template path; `--theme` for one build) and the author's
+    # touches on top of it: an accent colour, a logo and a font (files in the issue's folder).
+    theme: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$")
+    accent: str | None = Field(None, pattern=r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+    logo: str | None = Field(None, min_length=1, max_length=300)
+    font: str | None = Field(None, min_length=1, max_length=300)
 
 
 class Config(_Table):

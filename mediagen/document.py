@@ -36,6 +36,7 @@ class ListBlock:
 @dataclass(frozen=True)
 class Quote:
     text: str
+    links: tuple[str, ...] = ()  # the text of each link in the quote
     kind: Literal["quote"] = "quote"
 
 

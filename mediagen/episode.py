@@ -60,13 +60,19 @@ class Speaker(_Strict):
 
 
 class Slide(_Strict):
-    """One page of the deck. The layout picks the template block; `continued` marks a spill-over page."""
+    """One page of the deck. The layout picks the template block; `continued` marks a spill-over page.
+    quote: a passage the author quoted; number: a figure of the section set large, `caption` the
+    sentence it comes from; image: one picture filling the page, `caption` its description. With
+    bullets and an image, `bullets` shows both in two columns."""
 
-    layout: Literal["title", "bullets", "code", "table"] = "bullets"
+    layout: Literal["title", "bullets", "code", "table", "quote", "number", "image"] = "bullets"
     title: Text
     subtitle: Text | None = None
     bullets: list[Text] = Field(default_factory=list)
     image: str | None = None
+    quote: Text | None = None
+    number: Text | None = Field(None, max_length=40)
+    caption: Text | None = None
     code: CodeText | None = None
     code_lang: Text | None = None
     table: list[list[Text]] | None = None

@@ -212,10 +212,12 @@ def render_slides(
     templates: Templates,
     store: Store,
     font_text: str,
+    theme: slides.Theme | None = None,
 ) -> DeckParts:
     """Fit and render the slides that are not in the cache (in one layout pass, with fonts cut to the
     characters of `font_text`), then read every slide's pages and pictures from the cache."""
-    template = templates.fingerprint(slides.template_names())
+    theme = theme or slides.Theme()
+    template = theme.identity(templates, folder)
     works = [slide_work(name, s, folder, template, lang, aspect) for name, s in named_slides]
     deck_slides = [s for _, s in named_slides]
     missing = [i for i, w in enumerate(works) if store.find_json(w) is None]
@@ -224,7 +226,14 @@ def render_slides(
         todo = [deck_slides[i] for i in missing]
         fonts = deck_fonts(font_text, store)
         deck = slides.render_deck(
-            todo, templates=templates, issue_folder=folder, lang=lang, title=title, aspect=aspect, fonts=fonts
+            todo,
+            templates=templates,
+            issue_folder=folder,
+            lang=lang,
+            title=title,
+            aspect=aspect,
+            fonts=fonts,
+            theme=theme,
         )
         global_warnings = deck.warnings
         size = slides.ASPECTS[aspect]

@@ -21,7 +21,7 @@ from mediagen.episode import (
     set_source,
 )
 from mediagen.front_matter import checked
-from mediagen.producing import produce, render_episode_slides, with_slides, write_episode
+from mediagen.producing import produce, render_episode_slides, slide_theme, with_slides, write_episode
 from mediagen.progress import Progress, SilentProgress
 from mediagen.scripting import episode_for, open_issue
 from mediagen.session import (  # the options, results and output names, for callers of the entry points
@@ -60,6 +60,7 @@ def build(
     """Markdown issue -> every output, in `options.out` (default `out/<issue name>/`)."""
     engines = engines or Engines()
     doc, lang, run = open_issue(issue, options, progress)
+    _check_theme(options, run)
     out_dir = options.out or default_out_dir(issue)
     episode, write_yaml, edited = episode_for(doc, lang, options, run, engines, out_dir)
     return produce(
@@ -90,6 +91,7 @@ def write_script_only(
     unless the author edited it (see `build`)."""
     engines = engines or Engines()
     doc, lang, run = open_issue(issue, options, progress)
+    _check_theme(options, run)
     out_dir = options.out or default_out_dir(issue)
     episode, write_yaml, edited = episode_for(doc, lang, options, run, engines, out_dir)
     templates = Templates(search_path(options.templates), limits=run.limits)
@@ -143,7 +145,13 @@ def open_episode(
     episode = episode.model_copy(update={"meta": checked(episode.meta, episode_path.name, warnings, limits)})
     for warning in warnings:
         run.warn(warning)
+    _check_theme(options, run)
     return episode, folder, run
+
+
+def _check_theme(options: BuildOptions, run: Run) -> None:
+    """A theme that is not there stops the command before anything is made."""
+    slide_theme(Templates(search_path(options.templates), limits=run.limits), options, run.config)
 
 
 def episode_slides(

@@ -49,9 +49,19 @@ from mediagen.voices import Casting
 # --- slides, voice, align, assemble --------------------------------------------------------------------
 
 
+def slide_theme(templates: Templates, options: BuildOptions, config: Config) -> slides.Theme:
+    """The slides' theme: `--theme`, else [slides] theme, else the default; with [slides] accent, logo
+    and font."""
+    chosen = config.slides
+    return slides.choose_theme(
+        templates, options.theme or chosen.theme, chosen.accent, chosen.logo, chosen.font
+    )
+
+
 def render_episode_slides(
     episode: Episode, folder: Path | None, templates: Templates, options: BuildOptions, run: Run
 ) -> incremental.DeckParts:
+    theme = slide_theme(templates, options, run.config)
     deck = incremental.render_slides(
         [
             (f"{section.id}/{n}", slide)
@@ -64,19 +74,23 @@ def render_episode_slides(
         folder=folder,
         templates=templates,
         store=run.store,
-        font_text=font_text(episode, templates, run.config.podcast.title),
+        font_text=font_text(episode, templates, run.config.podcast.title, theme),
+        theme=theme,
     )
     for warning in deck.warnings:
         run.warn(warning)
     return deck
 
 
-def font_text(episode: Episode, templates: Templates, newsletter: str | None) -> str:
+def font_text(
+    episode: Episode, templates: Templates, newsletter: str | None, theme: slides.Theme | None = None
+) -> str:
     """Every character the deck and the thumbnail may draw: one font subset serves both, and stays the
     same while edits bring no new character."""
     deck = [slide for section in episode.sections for slide in section.slides]
     facts = publish.episode_facts(episode, newsletter=newsletter)
-    return slides.deck_text(deck, episode.title, templates) + publish.thumbnail_text(facts, templates)
+    text = slides.deck_text(deck, episode.title, templates, theme)
+    return text + publish.thumbnail_text(facts, templates)
 
 
 def with_slides(episode: Episode, shown: list[list[slides.Slide]]) -> Episode:
@@ -153,7 +167,8 @@ def produce(
         spans = align.schedule_slides(episode, voiceover)
         cues = align.caption_cues(voiceover, episode.lang)
     with run.stage("publish"):
-        release, facts = _publish(episode, voiceover, out_dir, templates, run)
+        theme = slide_theme(templates, options, run.config)
+        release, facts = _publish(episode, voiceover, out_dir, templates, run, theme)
     with run.stage("assemble"):
         names = [s.name for s in episode.speakers.values()]
         tags = names if len(names) > 1 and run.config.slides.speaker_tag else None
@@ -223,7 +238,12 @@ def _decoder(path: Path, rate: int) -> np.ndarray:
 
 
 def _publish(
-    episode: Episode, voiceover: Voiceover, out_dir: Path, templates: Templates, run: Run
+    episode: Episode,
+    voiceover: Voiceover,
+    out_dir: Path,
+    templates: Templates,
+    run: Run,
+    theme: slides.Theme,
 ) -> tuple[assemble.Release, dict[str, Any]]:
     """Chapters, show notes and the thumbnail; returns what the media files carry (tags, chapters, cover)
     and the facts about the episode (title, date, summary…) for the report and the feed."""
@@ -235,7 +255,7 @@ def _publish(
     markdown, html = publish.show_notes(episode, voiceover, facts, templates)
     atomic_write_text(out_dir / "show-notes.md", markdown)
     atomic_write_text(out_dir / "show-notes.html", html)
-    text = font_text(episode, templates, podcast.title)
+    text = font_text(episode, templates, podcast.title, theme)
     thumbnail, warnings = incremental.thumbnail(facts, templates, run.store, text)
     for warning in warnings:
         run.warn(warning)

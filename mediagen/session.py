@@ -51,6 +51,7 @@ class BuildOptions:
     aspect: str = "16:9"
     voice: str | None = None
     templates: Path | None = None
+    theme: str | None = None  # a folder slides/NAME/ of the templates; None: as [slides] theme says
     cache: Path | None = None
     rescript: tuple[str, ...] = ()
     force: bool = False

@@ -21,7 +21,7 @@ from mediagen.episode import Episode, EpisodeSection, load_episode
 from mediagen.errors import InputError
 from mediagen.lexicon import lexicon_for
 from mediagen.producing import cast as casting_for
-from mediagen.producing import font_text, mux_settings
+from mediagen.producing import font_text, mux_settings, slide_theme
 from mediagen.recognition import Heard
 from mediagen.scripting import edited_episode, make_writer, open_issue
 from mediagen.session import (
@@ -34,7 +34,7 @@ from mediagen.session import (
     second_recognizer,
     speech_check_off,
 )
-from mediagen.stages import publish, qa, slides, voice
+from mediagen.stages import publish, qa, voice
 from mediagen.store import Work
 from mediagen.templating import Templates, search_path
 from mediagen.timeline import SpokenWord
@@ -310,7 +310,8 @@ def _slides(
     run: Run,
 ) -> None:
     """Slide rows, and the thumbnail and fonts they share (known once every section is)."""
-    template = templates.fingerprint(slides.template_names())
+    theme = slide_theme(templates, options, run.config)
+    template = theme.identity(templates, folder)
     by_section: dict[str, list[str]] = {}
     for section in episode.sections:
         if section.id in planner.plan.unwritten:
@@ -330,7 +331,9 @@ def _slides(
     made = planner.reason(thumbnail, cached)
     planner.plan.rows.append(Row("publish", "thumbnail", "redo" if made else UP_TO_DATE, made))
     if missing or made:  # the fonts are cut only for slides or a thumbnail being made
-        fonts = incremental.fonts_work(incremental.font_charset(font_text(episode, templates, newsletter)))
+        fonts = incremental.fonts_work(
+            incremental.font_charset(font_text(episode, templates, newsletter, theme))
+        )
         reason = planner.reason(fonts, _has_fonts(planner.cache, fonts))
         if reason:
             planner.plan.rows.append(Row("slides", "fonts", "redo", reason))

@@ -160,6 +160,10 @@ class Templates:
             keep_trailing_newline=True,
         )
 
+    def has(self, name: str) -> bool:
+        """Whether a folder of the search path holds this template."""
+        return any((folder / name).is_file() for folder in self.paths)
+
     def locate(self, name: str) -> Path:
         for folder in self.paths:
             candidate = folder / name

@@ -11,7 +11,7 @@ from PIL import Image as PILImage
 from mediagen.episode import Slide
 from mediagen.errors import InputError
 from mediagen.pages import BASE_CHARS, rasterize, subset_fonts
-from mediagen.stages.slides import ASPECTS, deck_text, render_deck
+from mediagen.stages.slides import ASPECTS, deck_text, render_deck, themes
 from mediagen.templating import Templates, search_path
 
 SHIPPED = search_path(None)
@@ -134,29 +134,44 @@ def test_sandboxed_templates_refuse_escapes_with_a_template_error(tmp_path, body
         render([Slide(title="A")], tmp_path, templates=Templates(search_path(custom), autoescape=True))
 
 
-def _issue_deck(issue: Path, aspect: str, tmp_path: Path) -> bytes:
+def _issue_deck(issue: Path, aspect: str, tmp_path: Path, theme: str | None = None) -> bytes:
     """The deck of a real issue as `mediagen build` renders it (the author's key sentences: no model)."""
     from mediagen import pages
     from mediagen.producing import render_episode_slides
     from mediagen.scripting import episode_for, open_issue
     from mediagen.session import BuildOptions, Engines
 
-    options = BuildOptions(out=tmp_path / aspect.replace(":", "x"), aspect=aspect, qa=False, llm="none")
+    out = tmp_path / f"{aspect.replace(':', 'x')}-{theme}"
+    options = BuildOptions(out=out, aspect=aspect, qa=False, llm="none", theme=theme)
     doc, lang, run = open_issue(issue, options, None)
     episode, _, _ = episode_for(doc, lang, options, run, Engines(), options.out)
     deck = render_episode_slides(episode, doc.folder, Templates(SHIPPED), options, run)
+    cut = [w for w in deck.warnings if "does not fit one page" in w]
+    assert not cut, f"{theme} {aspect}: {cut}"  # no slide's text overflows (cut off to fit its page)
     return pages.merge_pdfs(deck.pdfs)
 
 
-@pytest.mark.parametrize("name", ["issue-en.md", "issue-ja.md", "ja-jser-13th.md"])
-def test_every_slide_keeps_its_text_in_the_safe_area_and_large_enough(name, tmp_path):
+THEMES = themes(Templates(SHIPPED))
+
+
+def test_three_themes_ship_each_a_folder_of_the_templates():
+    assert len(THEMES) >= 3 and "default" in THEMES, THEMES
+    for theme in THEMES:
+        assert (SHIPPED[0] / "slides" / theme / "style.css").is_file()
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("name", ["issue-en.md", "issue-ja.md", "ja-jser-13th.md", "twir-2026-04-15.md"])
+def test_every_slide_keeps_its_text_in_the_safe_area_and_large_enough(name, theme, tmp_path):
+    """Each theme at each aspect: no text outside the centred 90 %, none under 40 px at 1080 p, and no
+    slide whose overflow had to be cut (every slide fits its page whole). TWIR brings a quote."""
     from mediagen.layout import check_layout
 
     from .conftest import SAMPLES, corpus_file
 
     issue = SAMPLES / name if (SAMPLES / name).is_file() else corpus_file(name)
     for aspect, size in ASPECTS.items():
-        problems = check_layout(_issue_deck(issue, aspect, tmp_path), size)
+        problems = check_layout(_issue_deck(issue, aspect, tmp_path, theme), size)
         assert not problems, f"{aspect}: " + "; ".join(map(str, problems[:5]))
 
 
@@ -247,3 +262,122 @@ def test_type_is_set_larger_on_a_roomy_slide_and_smaller_on_a_full_one(tmp_path)
     ]
     assert [s.continued for s in deck.slides] == [False, False]  # the full one still fits one page
     assert sizes[0] == 64 and 40 <= sizes[1] < 48
+
+
+
+
+def _layout_episode(tmp_path: Path, theme: str | None = None, aspect: str = "16:9"):
+    from mediagen.producing import render_episode_slides
+    from mediagen.scripting import episode_for, open_issue
+    from mediagen.session import BuildOptions, Engines
+
+    from .conftest import SAMPLES
+
+    folder = tmp_path / "issue"
+    folder.mkdir(exist_ok=True)
+    for name in ("layouts.md", "soil-moisture.png"):  # samples/layouts.md: a section for each layout
+        (folder / name).write_bytes((SAMPLES / name).read_bytes())
+    issue = folder / "layouts.md"
+    out = tmp_path / f"out-{theme}-{aspect.replace(':', 'x')}"
+    options = BuildOptions(out=out, aspect=aspect, qa=False, llm="none", theme=theme)
+    doc, lang, run = open_issue(issue, options, None)
+    episode, _, _ = episode_for(doc, lang, options, run, Engines(), out)
+    return episode, render_episode_slides(episode, doc.folder, Templates(SHIPPED), options, run)
+
+
+def test_layouts_are_chosen_by_what_a_section_shows_and_fit_every_theme_and_aspect(tmp_path):
+    from mediagen import pages
+    from mediagen.layout import check_layout
+
+    episode, _ = _layout_episode(tmp_path)
+    by_section = {s.id: s.slides for s in episode.sections}
+    quote = [s for s in by_section["a-word-from-a-reader"] if s.layout == "quote"]
+    assert [(s.quote, s.caption) for s in quote] == [
+        ("The sensor told me to water the tomatoes before I could see them wilt.", "Ana, a reader in Porto")
+    ]
+    (probe,) = by_section["a-small-probe"]
+    assert (probe.layout, probe.number, probe.caption) == (
+        "number",
+        "40 milliseconds",
+        "A reading takes about 40 milliseconds",
+    )
+    assert probe.bullets == ["The probe sleeps in between"]
+    (chart,) = by_section["the-chart"]
+    assert (chart.layout, chart.image, chart.caption) == (
+        "image",
+        "soil-moisture.png",
+        "Soil moisture over one week",
+    )
+    # A quoted line that is mostly a link to a file is not a quote worth a slide.
+    assert all(s.layout != "quote" for s in by_section["a-file-to-download"])
+    for theme in THEMES:
+        for aspect, size in ASPECTS.items():
+            _, deck = _layout_episode(tmp_path, theme, aspect)
+            assert not [w for w in deck.warnings if "does not fit" in w], (theme, aspect, deck.warnings)
+            problems = check_layout(pages.merge_pdfs(deck.pdfs), size)
+            assert not problems, (theme, aspect, problems[:3])
+            assert len(deck.frames) == sum(len(s.slides) for s in episode.sections)  # one page each
+
+
+def _accent_pixels(frame: Path, colour: tuple[int, int, int]) -> int:
+    picture = np.asarray(PILImage.open(frame).convert("RGB")).astype(int)
+    return int((np.abs(picture - np.array(colour)).sum(axis=2) < 30).sum())
+
+
+def test_a_theme_an_accent_a_logo_and_a_font_from_mediagen_toml_or_the_command_line(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from mediagen import pages
+
+    from .media_checks import fonts_by_character
+
+    folder = tmp_path / "issue"
+    episode, plain = _layout_episode(tmp_path, "studio")
+    # The studio theme's own accent colours its title bands.
+    assert _accent_pixels(plain.frames[1], (0xC2, 0x25, 0x5C)) > 50_000
+    (folder / "brand.otf").write_bytes(pages.font_files()["regular"].read_bytes())
+    (folder / "mediagen.toml").write_text(
+        '[slides]\ntheme = "studio"\naccent = "#1f7a3a"\nlogo = "soil-moisture.png"\nfont = "brand.otf"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(folder)
+    _, touched = _layout_episode(tmp_path)  # the theme from [slides], not --theme
+    title_slide = 1  # the first content slide: its title on the accent's band
+    assert _accent_pixels(touched.frames[title_slide], (0x1F, 0x7A, 0x3A)) > 50_000
+    assert _accent_pixels(touched.frames[title_slide], (0xC2, 0x25, 0x5C)) == 0
+    # The logo: the chart's picture, top right, where the plain slide has the band's colour only.
+    corner = np.asarray(PILImage.open(touched.frames[title_slide]).convert("RGB"))[60:150, 1500:1810]
+    assert (corner.sum(axis=2) > 700).mean() > 0.3  # mostly the logo's white background
+    # The author's font draws the titles (the theme's own are in the bold face).
+    pdf = tmp_path / "touched.pdf"
+    pdf.write_bytes(touched.pdfs[title_slide])
+    heading = episode.sections[1].slides[0].title[0]
+    plain_pdf = tmp_path / "plain.pdf"
+    plain_pdf.write_bytes(plain.pdfs[title_slide])
+    assert fonts_by_character(pdf)[heading] != fonts_by_character(plain_pdf)[heading]
+    # A theme that is not there, a bad accent: one clear line each, before anything is made.
+    for args, toml, message in (
+        (["--theme", "nosuch"], "", "no such theme (themes: default, midnight, studio)"),
+        (["--theme", "../default"], "", "no such theme"),
+        ([], '[slides]\naccent = "red; background: url(http://x)"\n', "accent"),
+    ):
+        (folder / "mediagen.toml").write_text(toml, encoding="utf-8")
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mediagen",
+                "script",
+                "layouts.md",
+                "-q",
+                "--out",
+                str(tmp_path / "o"),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 2 and message in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr

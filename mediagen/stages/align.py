@@ -17,6 +17,7 @@ def slide_weight(slide: Slide) -> float:
     if slide.layout == "title":
         return 1.0
     weight = 1.0 + len(slide.bullets) + (2.0 if slide.image else 0.0)
+    weight += (len(slide.quote) / 60 if slide.quote else 0.0) + (1.0 if slide.number else 0.0)
     if slide.code:
         weight += min(6.0, slide.code.count("\n") / 3)
     if slide.table:

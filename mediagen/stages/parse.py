@@ -343,10 +343,14 @@ class _SectionBuilder:
             return [ListBlock(items=items, ordered=kind == "ordered_list")] if items else []
         if kind == "blockquote":
             inner: list[Block] = []
+            known = len(self.links)
             for child in node.children:
                 inner.extend(self._blocks(child, reader))
             text = clean_text(" ".join(b.text for b in inner if isinstance(b, Paragraph)))
-            return ([Quote(text=text)] if text else []) + [b for b in inner if not isinstance(b, Paragraph)]
+            cited = tuple(link.text for link in self.links[known:] if link.text)
+            return ([Quote(text=text, links=cited)] if text else []) + [
+                b for b in inner if not isinstance(b, Paragraph)
+            ]
         if kind in ("fence", "code_block"):
             code = node.content.rstrip("\n")
             return (

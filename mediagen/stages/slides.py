@@ -6,20 +6,25 @@ out again, so nothing overflows; the returned slide list is what the deck really
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mediagen.confine import Refused, resolve_reference
 from mediagen.episode import Slide
 from mediagen.errors import InputError, StageError
+from mediagen.files import sha256_file
 from mediagen.pages import confined_fetcher
 from mediagen.templating import Templates
 from mediagen.text import japanese_phrases
 
-THEME = "slides/default"
-DECK_TEMPLATE = f"{THEME}/deck.html.j2"
+DEFAULT_THEME = "default"
+THEME = f"slides/{DEFAULT_THEME}"
+DECK_TEMPLATE = f"{THEME}/deck.html.j2"  # a theme without a deck.html.j2 of its own uses this one
 STYLESHEET = f"{THEME}/style.css"
+FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 ASPECTS = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080)}
 MAX_FIT_PASSES = 6
 
@@ -36,14 +41,85 @@ class Deck:
         return [self.origins.count(origin) for origin in range(len(self.notes))]
 
 
-def template_names() -> list[str]:
-    return [DECK_TEMPLATE, STYLESHEET]
+@dataclass(frozen=True)
+class Theme:
+    """A slide theme: the folder slides/NAME/ of the template path (its style.css, and its own
+    deck.html.j2 or the default theme's), with the author's touches on top: an accent colour (the CSS
+    variable --accent), a logo and a font (files in the issue's folder)."""
+
+    name: str = DEFAULT_THEME
+    accent: str | None = None
+    logo: str | None = None
+    font: str | None = None
+
+    @property
+    def stylesheet(self) -> str:
+        return f"slides/{self.name}/style.css"
+
+    def deck_template(self, templates: Templates) -> str:
+        own = f"slides/{self.name}/deck.html.j2"
+        return own if templates.has(own) else DECK_TEMPLATE
+
+    def template_names(self, templates: Templates) -> list[str]:
+        """The files the theme's slides are made of: the deck, the default theme's stylesheet (which
+        another theme's may import) and the theme's own."""
+        return list(dict.fromkeys([self.deck_template(templates), STYLESHEET, self.stylesheet]))
+
+    def identity(self, templates: Templates, folder: Path | None) -> str:
+        """What of the theme a slide's picture depends on: its files, the accent, the logo and font
+        files' contents (for cache keys)."""
+        parts = [self.name, templates.fingerprint(self.template_names(templates)), self.accent or ""]
+        for name in (self.logo, self.font):
+            try:
+                parts.append(sha256_file(image_path(name, folder))[:20] if name else "")
+            except Refused:
+                parts.append("refused")
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
-def deck_text(slides: list[Slide], title: str, templates: Templates) -> str:
+def themes(templates: Templates) -> list[str]:
+    """The themes of the template path: each folder slides/NAME/ with a style.css."""
+    found = {
+        folder.name
+        for root in templates.paths
+        if (root / "slides").is_dir()
+        for folder in (root / "slides").iterdir()
+        if (folder / "style.css").is_file() and THEME_NAME.match(folder.name)
+    }
+    return sorted(found)
+
+
+THEME_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
+
+
+def choose_theme(
+    templates: Templates,
+    name: str | None = None,
+    accent: str | None = None,
+    logo: str | None = None,
+    font: str | None = None,
+) -> Theme:
+    """The theme asked for (`--theme`, else [slides] theme, else default), checked: a bad name stops the
+    build here, with the themes there are."""
+    name = name or DEFAULT_THEME
+    if not THEME_NAME.match(name) or name not in themes(templates):
+        raise InputError(f"--theme {name[:60]}: no such theme (themes: {', '.join(themes(templates))})")
+    if font and not font.lower().endswith(FONT_SUFFIXES):
+        raise InputError(f"[slides] font {font[:60]}: not a font file ({', '.join(FONT_SUFFIXES)})")
+    return Theme(name, accent, logo, font)
+
+
+def template_names(theme: Theme | None = None, templates: Templates | None = None) -> list[str]:
+    if theme is None or templates is None:
+        return [DECK_TEMPLATE, STYLESHEET]
+    return theme.template_names(templates)
+
+
+def deck_text(slides: list[Slide], title: str, templates: Templates, theme: Theme | None = None) -> str:
     """Every character the deck may draw: the slides, the title and the templates' own text."""
     text = title + "".join(s.model_dump_json() for s in slides)
-    return text + "".join(templates.locate(name).read_text(encoding="utf-8") for name in template_names())
+    names = template_names(theme or Theme(), templates)
+    return text + "".join(templates.locate(name).read_text(encoding="utf-8") for name in names)
 
 
 def render_deck(
@@ -55,11 +131,15 @@ def render_deck(
     title: str,
     aspect: str,
     fonts: dict[str, Path],
+    theme: Theme | None = None,
 ) -> Deck:
     """Lay out the slides, splitting overflowing ones until every slide fits one page."""
+    theme = theme or Theme()
     width, height = ASPECTS[aspect]
     notes: list[list[str]] = [[] for _ in slides]
     images = _resolve_images(slides, issue_folder, notes)
+    touches, refusals = _theme_files(theme, issue_folder)
+    deck_template = theme.deck_template(templates)
     roots = [*templates.paths, *{p.parent for p in fonts.values()}] + ([issue_folder] if issue_folder else [])
     refused: list[str] = []
     fetcher = confined_fetcher(roots, refused)
@@ -67,7 +147,7 @@ def render_deck(
     origins = list(range(len(slides)))
     for _ in range(MAX_FIT_PASSES):
         html = templates.render(
-            DECK_TEMPLATE,
+            deck_template,
             slides=[_slide_context(s, images, lang) for s in slides],
             clipped=sorted(clipped),
             lang=lang,
@@ -75,24 +155,45 @@ def render_deck(
             width=width,
             height=height,
             orientation="portrait" if height > width else "landscape" if width > height else "square",
-            stylesheet=templates.locate(STYLESHEET).as_uri(),
+            stylesheet=templates.locate(theme.stylesheet).as_uri(),
+            theme=theme.name,
+            accent=theme.accent,
+            **touches,
             font_regular=fonts["regular"].as_uri(),
             font_bold=fonts["bold"].as_uri(),
         )
         document = _layout(html, fetcher)
         pages = _pages_per_slide(document, len(slides))
         if all(count == 1 for count in pages):
-            warnings = [f"slides: refused to fetch {url}" for url in dict.fromkeys(refused)]
+            warnings = refusals + [f"slides: refused to fetch {url}" for url in dict.fromkeys(refused)]
             return Deck(slides, origins, document.write_pdf(), notes, warnings)
         slides, origins, clipped = _split_overflowing(slides, origins, pages, clipped, notes)
     raise StageError("slides", "could not fit the slides on their pages")
+
+
+def _theme_files(theme: Theme, folder: Path | None) -> tuple[dict[str, str | None], list[str]]:
+    """The file: URLs of the theme's logo and font (in the issue's folder), and what was refused."""
+    urls: dict[str, str | None] = {"logo_url": None, "font_url": None}
+    refused: list[str] = []
+    for key, name in (("logo_url", theme.logo), ("font_url", theme.font)):
+        if name:
+            try:
+                urls[key] = image_path(name, folder).as_uri()
+            except Refused as exc:
+                refused.append(f"slides: theme {key.split('_')[0]} refused: {exc}")
+    return urls, refused
 
 
 def _layout(html: str, fetcher: object):
     from weasyprint import HTML
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    return HTML(string=html, base_url=None, url_fetcher=fetcher).render()
+    try:
+        return HTML(string=html, base_url=None, url_fetcher=fetcher).render()
+    except (TypeError, ValueError, AttributeError, IndexError, KeyError, AssertionError) as exc:
+        # WeasyPrint's own limits (a rule it cannot lay out yet) met by a theme's CSS: name it.
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise StageError("slides", f"the theme's CSS could not be laid out by WeasyPrint: {reason}") from None
 
 
 def _pages_per_slide(document, count: int) -> list[int]:
@@ -182,6 +283,9 @@ def _slide_context(slide: Slide, images: dict[str, str], lang: str) -> dict[str,
     context["image_url"] = images.get(slide.image or "")
     context["title_phrases"] = phrases(slide.title, lang)
     context["bullet_phrases"] = [phrases(bullet, lang) for bullet in slide.bullets]
+    context["quote_phrases"] = phrases(slide.quote or "", lang)
+    context["caption_phrases"] = phrases(slide.caption or "", lang)
+    context["number_value"], context["number_unit"] = number_parts(slide.number or "")
     context["density"] = density(slide, lang)
     return context
 
@@ -189,16 +293,29 @@ def _slide_context(slide: Slide, images: dict[str, str], lang: str) -> dict[str,
 # Characters of bullets (a Japanese character counts double: it is about twice as wide) up to which a
 # slide is roomy (its type set larger), and above which it is dense (set smaller, to stay one slide).
 ROOMY_CHARS, DENSE_CHARS = 180, 420
+QUOTE_ROOMY, QUOTE_DENSE = 90, 150
 
 
 def density(slide: Slide, lang: str) -> str:
     """How full a slide's bullets make it: "roomy", "normal" or "dense" (the theme sizes type by it)."""
     chars = sum(len(b) for b in slide.bullets) * (2 if lang == "ja" else 1)
+    if slide.layout == "quote" and slide.quote:  # a short quote set larger, a long one smaller
+        said = len(slide.quote) * (2 if lang == "ja" else 1)
+        return "roomy" if said <= QUOTE_ROOMY else "dense" if said > QUOTE_DENSE else "normal"
     if slide.image or slide.code or slide.table:
         return "normal"
     if chars <= ROOMY_CHARS and len(slide.bullets) <= 4:
         return "roomy"
     return "dense" if chars > DENSE_CHARS else "normal"
+
+
+NUMBER_VALUE = re.compile(r"^\s*([$€£¥]?\d[\d,.]*\s?[%％倍]?)\s*(.*)$")
+
+
+def number_parts(number: str) -> tuple[str, str]:
+    """A figure as its value, set largest, and its unit: "40 milliseconds" -> ("40", "milliseconds")."""
+    found = NUMBER_VALUE.match(number)
+    return (found.group(1).strip(), found.group(2).strip()) if found else (number, "")
 
 
 def phrases(text: str, lang: str) -> list[str]:
