@@ -119,20 +119,30 @@ function lineEditor(view, section, line) {
     item.dataset.start = line.start_s;
     item.dataset.end = line.end_s;
   }
-  const who = line.speaker ? view.speakers[line.speaker] || line.speaker : "";
-  if (who) item.append(el("span", { class: "who", textContent: who }));
+  const draft = drafts.get(key) || {};
+  let speaker = null;
+  if (Object.keys(view.speakers).length > 1) {
+    // A dialogue: who says the line can be changed too.
+    speaker = el("select", { class: "speaker", title: "who says it" });
+    if (!line.speaker) speaker.append(el("option", { value: "", textContent: "—" }));
+    for (const [id, name] of Object.entries(view.speakers)) speaker.append(el("option", { value: id, textContent: name }));
+    speaker.value = draft.speaker ?? line.speaker ?? "";
+    speaker.dataset.saved = line.speaker || "";
+    item.append(speaker);
+  } else if (line.speaker) {
+    item.append(el("span", { class: "who", textContent: view.speakers[line.speaker] || line.speaker }));
+  }
   const voice = el("select", { class: "voice", title: "voice" });
   voice.append(el("option", { value: "", textContent: "voice: as cast" }));
   for (const name of view.voices) voice.append(el("option", { value: name, textContent: name }));
-  const draft = drafts.get(key) || {};
   voice.value = draft.voice ?? line.voice;
   voice.dataset.saved = line.voice;
   const value = draft.text ?? line.text;
   const text = el("textarea", { class: "text", rows: Math.max(1, Math.ceil(value.length / 64)), value });
   text.dataset.saved = line.text;
-  for (const input of [voice, text]) {
+  for (const input of [voice, text, speaker].filter(Boolean)) {
     input.addEventListener("input", () => {
-      drafts.set(key, { text: text.value, voice: voice.value });
+      drafts.set(key, { text: text.value, voice: voice.value, speaker: speaker ? speaker.value : undefined });
       refreshSave(item.closest(".section"));
     });
   }
@@ -172,11 +182,13 @@ function changes(node) {
   for (const item of node.querySelectorAll(".line")) {
     const text = item.querySelector(".text");
     const voice = item.querySelector(".voice");
+    const speaker = item.querySelector(".speaker");
     const edit = { section, line: Number(item.dataset.line) };
     if (text.value.trim() !== text.dataset.saved) edit.text = text.value.trim();
     if (voice.value !== voice.dataset.saved) edit.voice = voice.value;
+    if (speaker && speaker.value !== speaker.dataset.saved) edit.speaker = speaker.value;
     text.classList.toggle("changed", "text" in edit);
-    if ("text" in edit || "voice" in edit) edits.lines.push(edit);
+    if ("text" in edit || "voice" in edit || "speaker" in edit) edits.lines.push(edit);
   }
   for (const box of node.querySelectorAll(".slide-edit")) {
     const title = box.querySelector(".slide-title");
