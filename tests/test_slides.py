@@ -264,8 +264,6 @@ def test_type_is_set_larger_on_a_roomy_slide_and_smaller_on_a_full_one(tmp_path)
     assert sizes[0] == 64 and 40 <= sizes[1] < 48
 
 
-
-
 def _layout_episode(tmp_path: Path, theme: str | None = None, aspect: str = "16:9"):
     from mediagen.producing import render_episode_slides
     from mediagen.scripting import episode_for, open_issue
@@ -381,3 +379,32 @@ def test_a_theme_an_accent_a_logo_and_a_font_from_mediagen_toml_or_the_command_l
         )
         assert done.returncode == 2 and message in done.stderr, done.stderr
         assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_a_theme_logo_or_font_outside_the_issue_folder_is_refused_with_a_warning(tmp_path, monkeypatch):
+    from .conftest import SAMPLES
+
+    secret = tmp_path / "secret.png"
+    secret.write_bytes((SAMPLES / "soil-moisture.png").read_bytes())
+    folder = tmp_path / "issue"
+    folder.mkdir()
+    (folder / "mediagen.toml").write_text(
+        f'[slides]\nlogo = "../secret.png"\nfont = "{pages_font()}"\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(folder)
+    _, deck = _layout_episode(tmp_path)
+    refused = [w for w in deck.warnings if "refused" in w]
+    assert any("logo refused" in w for w in refused) and any("font refused" in w for w in refused), (
+        deck.warnings
+    )
+    (folder / "mediagen.toml").unlink()
+    _, plain = _layout_episode(tmp_path, "default")
+    frame = np.asarray(PILImage.open(deck.frames[1]).convert("RGB"))
+    assert np.array_equal(frame, np.asarray(PILImage.open(plain.frames[1]).convert("RGB")))  # nothing drawn
+
+
+def pages_font() -> str:
+    """A font file that exists, outside any issue's folder (the bundled one)."""
+    from mediagen.pages import font_files
+
+    return str(font_files()["regular"])
