@@ -408,3 +408,42 @@ def pages_font() -> str:
     from mediagen.pages import font_files
 
     return str(font_files()["regular"])
+
+
+def test_a_slide_with_room_to_spare_has_its_content_in_the_middle_of_the_space_under_its_title(tmp_path):
+    import pypdfium2
+
+    from mediagen.layout import glyphs
+
+    slides = [Slide(title="Until next time", bullets=["Thank you for reading", "Write back"])]
+    width, height = ASPECTS["16:9"]
+    pdf = pypdfium2.PdfDocument(render(slides, tmp_path).pdf)
+    try:
+        found = glyphs(pdf[0], (width, height))
+    finally:
+        pdf.close()
+    title_bottom, body = _title_and_body(found)
+    top, bottom = min(g.box[1] for g in body), max(g.box[3] for g in body)
+    page_bottom = height - 100  # the page's bottom margin
+    middle = (title_bottom + page_bottom) / 2
+    assert abs((top + bottom) / 2 - middle) < 0.12 * (page_bottom - title_bottom), (top, bottom, middle)
+    assert top - title_bottom > 300  # moved down: the theme's own gap is about 160 px
+    # A full slide is not moved: its bullets start right under the title.
+    full = [
+        Slide(title="Full", bullets=[f"Bullet number {n} says a fair amount of text here" for n in range(8)])
+    ]
+    pdf = pypdfium2.PdfDocument(render(full, tmp_path).pdf)
+    try:
+        found = glyphs(pdf[0], (width, height))
+    finally:
+        pdf.close()
+    title_bottom, body = _title_and_body(found)
+    assert min(g.box[1] for g in body) - title_bottom < 200  # the theme's own gap, about 160 px
+
+
+def _title_and_body(found):
+    """The bottom of a slide's title (its first line of text) and the glyphs under it."""
+    first = min(g.box[1] for g in found if g.char.strip())
+    title = [g for g in found if g.char.strip() and g.box[1] < first + 30]
+    bottom = max(g.box[3] for g in title)
+    return bottom, [g for g in found if g.char.strip() and g.box[1] > bottom]

@@ -145,10 +145,14 @@ def render_deck(
     fetcher = confined_fetcher(roots, refused)
     clipped: set[int] = set()
     origins = list(range(len(slides)))
-    for _ in range(MAX_FIT_PASSES):
-        html = templates.render(
+
+    def html(lifts: list[int] | None = None) -> str:
+        contexts = [_slide_context(s, images, lang) for s in slides]
+        for context, lift in zip(contexts, lifts or [0] * len(slides), strict=True):
+            context["lift"] = lift
+        return templates.render(
             deck_template,
-            slides=[_slide_context(s, images, lang) for s in slides],
+            slides=contexts,
             clipped=sorted(clipped),
             lang=lang,
             title=title,
@@ -162,13 +166,47 @@ def render_deck(
             font_regular=fonts["regular"].as_uri(),
             font_bold=fonts["bold"].as_uri(),
         )
-        document = _layout(html, fetcher)
+
+    for _ in range(MAX_FIT_PASSES):
+        document = _layout(html(), fetcher)
         pages = _pages_per_slide(document, len(slides))
         if all(count == 1 for count in pages):
+            lifts = _lifts(document)
+            if any(lifts):  # laid out once more, each slide's content moved towards the middle
+                lifted = _layout(html(lifts), fetcher)
+                if all(count == 1 for count in _pages_per_slide(lifted, len(slides))):
+                    document = lifted
             warnings = refusals + [f"slides: refused to fetch {url}" for url in dict.fromkeys(refused)]
             return Deck(slides, origins, document.write_pdf(), notes, warnings)
         slides, origins, clipped = _split_overflowing(slides, origins, pages, clipped, notes)
     raise StageError("slides", "could not fit the slides on their pages")
+
+
+# A slide with this much of its page empty below its content (px) has its content moved down by this
+# share of the space: to the middle of what the title leaves (the theme's CSS says what moves, by the
+# variable --lift).
+LIFT_FROM, LIFT_SHARE = 120, 0.5
+
+
+def _lifts(document) -> list[int]:
+    """Per page, how far down its content may move to sit near the middle of the page: measured from
+    the laid-out frame (`.frame`) and the page's content area."""
+    lifts = []
+    for page in document.pages:
+        box = page._page_box
+        bottom = box.content_box_y() + box.height
+        frames = [
+            b
+            for b in box.descendants()
+            if "frame" in (getattr(b, "element", None) or {}).get("class", "").split()
+        ]
+        if not frames:
+            lifts.append(0)
+            continue
+        frame = frames[0]
+        free = bottom - (frame.position_y + frame.margin_height())
+        lifts.append(int(free * LIFT_SHARE) if free > LIFT_FROM else 0)
+    return lifts
 
 
 def _theme_files(theme: Theme, folder: Path | None) -> tuple[dict[str, str | None], list[str]]:
