@@ -25,6 +25,7 @@ THEME = f"slides/{DEFAULT_THEME}"
 DECK_TEMPLATE = f"{THEME}/deck.html.j2"  # a theme without a deck.html.j2 of its own uses this one
 STYLESHEET = f"{THEME}/style.css"
 FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
+THEME_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")  # as [slides] theme's pattern in mediagen.config
 ASPECTS = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080)}
 MAX_FIT_PASSES = 6
 
@@ -89,9 +90,6 @@ def themes(templates: Templates) -> list[str]:
     return sorted(found)
 
 
-THEME_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
-
-
 def choose_theme(
     templates: Templates,
     name: str | None = None,
@@ -109,16 +107,10 @@ def choose_theme(
     return Theme(name, accent, logo, font)
 
 
-def template_names(theme: Theme | None = None, templates: Templates | None = None) -> list[str]:
-    if theme is None or templates is None:
-        return [DECK_TEMPLATE, STYLESHEET]
-    return theme.template_names(templates)
-
-
 def deck_text(slides: list[Slide], title: str, templates: Templates, theme: Theme | None = None) -> str:
     """Every character the deck may draw: the slides, the title and the templates' own text."""
     text = title + "".join(s.model_dump_json() for s in slides)
-    names = template_names(theme or Theme(), templates)
+    names = (theme or Theme()).template_names(templates)
     return text + "".join(templates.locate(name).read_text(encoding="utf-8") for name in names)
 
 
