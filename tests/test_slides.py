@@ -447,3 +447,20 @@ def _title_and_body(found):
     title = [g for g in found if g.char.strip() and g.box[1] < first + 30]
     bottom = max(g.box[3] for g in title)
     return bottom, [g for g in found if g.char.strip() and g.box[1] > bottom]
+
+
+def test_a_figure_is_a_number_with_its_unit_never_a_year():
+    from mediagen.writing.slides import _figure
+
+    assert _figure(["A reading takes about 40 milliseconds", "It sleeps"]) == (
+        "40 milliseconds",
+        "A reading takes about 40 milliseconds",
+    )
+    assert _figure(["2024年にリリースされました", "速度が2倍になりました"]) == (
+        "2倍",
+        "速度が2倍になりました",
+    )
+    assert _figure(["利用者は3万人を超えました"]) == ("3万人", "利用者は3万人を超えました")
+    assert _figure(["2024年にリリースされました"]) is None  # a date
+    assert _figure(["Version v2 ships", "It runs on Linux"]) is None  # no unit
+    assert _figure(["a", "b", "It grew 38 %"]) is None  # three bullets: a slide of bullets

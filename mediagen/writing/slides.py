@@ -21,11 +21,12 @@ QUOTE_CHARS = 240
 # A figure worth a slide of its own: a number with a unit or a percent sign ("40 milliseconds",
 # "8 dollars", "3 weeks", "99.9 %", "2倍", "40ミリ秒").
 FIGURE = re.compile(
-    r"(?<![\w.])(?:[$€£¥])?\d[\d,.]*\s?(?:%|percent|x\b|times|ms\b|milliseconds?|seconds?|minutes?|hours?|"
+    r"(?<![0-9A-Za-z.,])(?:[$€£¥])?\d[\d,.]*\s?(?:%|percent|x\b|times|ms\b|milliseconds?|seconds?|minutes?|hours?|"
     r"days?|weeks?|months?|years?|[KMGT]B\b|megabytes?|gigabytes?|dollars?|euros?|yen|"
-    r"倍|割|パーセント|％|ミリ秒|秒|分|時間|日|週間|か月|ヶ月|年|円|ドル|件|人|万|億)",
+    r"倍|割|パーセント|％|ミリ秒|秒|分|時間|日|週間|か月|ヶ月|年|円|ドル|万人|万円|億円|件|人|万|億)",
     re.IGNORECASE,
 )
+YEAR = re.compile(r"(19|20)\d\d\s?年")  # a date ("2024年"), not a figure
 NUMBER_BULLETS = 2  # a section of at most this many bullets, one of them a figure, shows it large
 
 
@@ -75,9 +76,10 @@ def _figure(bullets: list[str]) -> tuple[str, str] | None:
     if not bullets or len(bullets) > NUMBER_BULLETS:
         return None
     for bullet in bullets:
-        found = FIGURE.search(bullet)
-        if found and len(found.group(0)) <= 24:
-            return found.group(0).strip(), bullet
+        for found in FIGURE.finditer(bullet):
+            figure = found.group(0).strip()
+            if len(figure) <= 24 and not YEAR.fullmatch(figure):
+                return figure, bullet
     return None
 
 
