@@ -141,48 +141,52 @@ force_option = click.option(
 )
 
 
+def _writing_options() -> list:
+    """What a build from Markdown is told about writing and showing the episode (shared by the
+    commands that start from an issue)."""
+    return [
+        lang_option,
+        mode_option,
+        *llm_options,
+        *show_options,
+        aspect_option,
+        voice_option,
+        templates_option,
+        theme_option,
+        cache_option,
+    ]
+
+
+def _apply(func, options: list):
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def issue_options(func):
     """The argument and options shared by the commands that start from a Markdown issue."""
-    for option in reversed(
+    return _apply(
+        func,
         [
             issue_argument,
             out_option("out/<issue name>/"),
-            lang_option,
-            mode_option,
-            *llm_options,
-            *show_options,
-            aspect_option,
-            voice_option,
-            templates_option,
-            theme_option,
-            cache_option,
+            *_writing_options(),
             rescript_option,
             force_option,
             *limit_options,
             quiet_option,
-        ]
-    ):
-        func = option(func)
-    return func
+        ],
+    )
 
 
 def preview_options(func):
     """The options of `mediagen preview`: those of a build from Markdown, without its argument."""
-    for option in reversed(
+    return _apply(
+        func,
         [
             out_option("out/<issue name>/, or TARGET itself when it is an out folder"),
-            lang_option,
-            mode_option,
-            *llm_options,
-            *show_options,
-            aspect_option,
-            voice_option,
-            templates_option,
-            theme_option,
-            cache_option,
+            *_writing_options(),
             *limit_options,
             quiet_option,
-        ]
-    ):
-        func = option(func)
-    return func
+        ],
+    )

@@ -411,18 +411,9 @@ def pages_font() -> str:
 
 
 def test_a_slide_with_room_to_spare_has_its_content_in_the_middle_of_the_space_under_its_title(tmp_path):
-    import pypdfium2
-
-    from mediagen.layout import glyphs
-
     slides = [Slide(title="Until next time", bullets=["Thank you for reading", "Write back"])]
-    width, height = ASPECTS["16:9"]
-    pdf = pypdfium2.PdfDocument(render(slides, tmp_path).pdf)
-    try:
-        found = glyphs(pdf[0], (width, height))
-    finally:
-        pdf.close()
-    title_bottom, body = _title_and_body(found)
+    height = ASPECTS["16:9"][1]
+    title_bottom, body = _title_and_body(_first_page_glyphs(render(slides, tmp_path).pdf))
     top, bottom = min(g.box[1] for g in body), max(g.box[3] for g in body)
     page_bottom = height - 100  # the page's bottom margin
     middle = (title_bottom + page_bottom) / 2
@@ -432,13 +423,20 @@ def test_a_slide_with_room_to_spare_has_its_content_in_the_middle_of_the_space_u
     full = [
         Slide(title="Full", bullets=[f"Bullet number {n} says a fair amount of text here" for n in range(8)])
     ]
-    pdf = pypdfium2.PdfDocument(render(full, tmp_path).pdf)
+    title_bottom, body = _title_and_body(_first_page_glyphs(render(full, tmp_path).pdf))
+    assert min(g.box[1] for g in body) - title_bottom < 200  # the theme's own gap, about 160 px
+
+
+def _first_page_glyphs(pdf_bytes: bytes):
+    import pypdfium2
+
+    from mediagen.layout import glyphs
+
+    pdf = pypdfium2.PdfDocument(pdf_bytes)
     try:
-        found = glyphs(pdf[0], (width, height))
+        return glyphs(pdf[0], ASPECTS["16:9"])
     finally:
         pdf.close()
-    title_bottom, body = _title_and_body(found)
-    assert min(g.box[1] for g in body) - title_bottom < 200  # the theme's own gap, about 160 px
 
 
 def _title_and_body(found):
