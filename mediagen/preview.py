@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -361,21 +362,23 @@ class Studio:
 
     # watching
 
+    @functools.cached_property
+    def sources(self) -> tuple[list[Path], Path | None]:
+        """The template folders and the issue's folder, found once (when the watchers start)."""
+        folder = self.issue.parent.resolve() if self.issue else _source_folder(self.episode_path)
+        return search_path(self.options.templates), folder
+
     def watched(self) -> tuple[list[Path], list[Path]]:
         """The folders watched: recursively (the template folders), and only their own files (the out
         folder, the issue's folder)."""
-        templates = search_path(self.options.templates)
-        flat = [self.out_dir]
-        folder = self.issue.parent if self.issue else _source_folder(self.episode_path)
-        if folder is not None and folder.resolve() != self.out_dir.resolve():
-            flat.append(folder)
+        templates, folder = self.sources
+        flat = [self.out_dir] + ([folder] if folder is not None and folder != self.out_dir.resolve() else [])
         return templates, flat
 
     def changed(self, paths: set[Path]) -> set[str]:
         """What a change of these files asks for (see `request`)."""
-        templates, _ = self.watched()
+        templates, issue_folder = self.sources
         kinds: set[str] = set()
-        issue_folder = self.issue.parent.resolve() if self.issue else _source_folder(self.episode_path)
         for path in paths:
             path = path.resolve()
             if path == self.episode_path.resolve():
@@ -410,9 +413,7 @@ class Studio:
 
 def _source_folder(episode_path: Path) -> Path | None:
     try:
-        from mediagen.episode import load_episode as load
-
-        folder = load(episode_path).issue_folder(episode_path)
+        folder = load_episode(episode_path).issue_folder(episode_path)
     except (MediagenError, OSError):
         return None
     return folder.resolve() if folder and folder.is_dir() else None

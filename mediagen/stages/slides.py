@@ -138,13 +138,11 @@ def render_deck(
     clipped: set[int] = set()
     origins = list(range(len(slides)))
 
-    def html(lifts: list[int] | None = None) -> str:
-        contexts = [_slide_context(s, images, lang) for s in slides]
-        for context, lift in zip(contexts, lifts or [0] * len(slides), strict=True):
-            context["lift"] = lift
+    def html(contexts: list[dict[str, object]], lifts: list[int] | None = None) -> str:
+        lifts = lifts or [0] * len(contexts)
         return templates.render(
             deck_template,
-            slides=contexts,
+            slides=[context | {"lift": lift} for context, lift in zip(contexts, lifts, strict=True)],
             clipped=sorted(clipped),
             lang=lang,
             title=title,
@@ -160,12 +158,13 @@ def render_deck(
         )
 
     for _ in range(MAX_FIT_PASSES):
-        document = _layout(html(), fetcher)
+        contexts = [_slide_context(s, images, lang) for s in slides]  # once a pass: phrases cost
+        document = _layout(html(contexts), fetcher)
         pages = _pages_per_slide(document, len(slides))
         if all(count == 1 for count in pages):
             lifts = _lifts(document)
             if any(lifts):  # laid out once more, each slide's content moved towards the middle
-                lifted = _layout(html(lifts), fetcher)
+                lifted = _layout(html(contexts, lifts), fetcher)
                 if all(count == 1 for count in _pages_per_slide(lifted, len(slides))):
                     document = lifted
             warnings = refusals + [f"slides: refused to fetch {url}" for url in dict.fromkeys(refused)]
