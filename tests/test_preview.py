@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mediagen.edits import Edits, apply_edits, page_view
 from mediagen.episode import load_episode
 from mediagen.errors import InputError
-from mediagen.preview import Edits, apply_edits, page_view
 from mediagen.templating import shipped_templates
 
 ISSUE = """---
