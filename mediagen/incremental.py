@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from mediagen.layout import check_layout
 from mediagen.media.samples import resample
 from mediagen.media.wav import quantize, read_wav, wav_bytes
 from mediagen.recognition import Heard, recognize
+from mediagen.runner import budget
 from mediagen.stages import publish, script, slides, voice
 from mediagen.store import Store, Work, digest
 from mediagen.templating import Templates
@@ -124,11 +124,10 @@ def voice_lines(
             store.cache.put_bytes("voice", work.key, ".wav", wav_bytes(clip, tts.sample_rate))
             return number, clip, tts.sample_rate
 
-        with ThreadPoolExecutor(max(1, min(tts.concurrency, len(items)))) as pool:
-            for number, clip, clip_rate in pool.map(speak, items):
-                voiced[number] = (clip, clip_rate)
-                if on_line:
-                    on_line()
+        for number, clip, clip_rate in budget().map(speak, items, each=tts.call_cores, width=tts.concurrency):
+            voiced[number] = (clip, clip_rate)
+            if on_line:
+                on_line()
     rate = voiced[0][1] if voiced and voiced[0] else 0
     clips = [resample(clip, clip_rate, rate) for clip, clip_rate in voiced]  # type: ignore[misc]
     return clips, rate

@@ -1,12 +1,11 @@
 """From an episode to the media: slides, voice and the speech check, alignment, music, assembly and
-publishing, through the store; then the manifest and the report."""
+publishing, through the store; then the manifest and the report. The slides are drawn beside the voice,
+each holding its cores of the build's budget (see mediagen.runner); the media files are mediagen.muxing's."""
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
-import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,11 +26,12 @@ from mediagen.lexicon import lexicon_for
 from mediagen.media import burn
 from mediagen.media.ffmpeg import decode_audio
 from mediagen.media.samples import resample
+from mediagen.muxing import media_files
 from mediagen.recognition import Heard
 from mediagen.report import REPORT_FILE, Report
+from mediagen.runner import budget, stopped, together
 from mediagen.session import (
     CHAPTER_WRITERS,
-    MEDIA_NAMES,
     BuildOptions,
     BuildResult,
     Engines,
@@ -41,7 +41,6 @@ from mediagen.session import (
     speech_check_off,
 )
 from mediagen.stages import align, assemble, music, publish, qa, slides, voice
-from mediagen.store import Work, digest
 from mediagen.templating import Templates, search_path
 from mediagen.timeline import SlideSpan, SpokenWord, Voiceover
 from mediagen.voices import Casting
@@ -134,25 +133,38 @@ def produce(
     lexicon = lexicon_for(folder, run.config.lexicon.file, run.config.lexicon.starter, run.limits)
     out_dir.mkdir(parents=True, exist_ok=True)
     templates = Templates(search_path(options.templates), limits=run.limits)
-    with run.stage("slides"):
-        deck = render_episode_slides(episode, folder, templates, options, run)
-        fitted = with_slides(episode, deck.shown)
-        shown = sum(len(section.slides) for section in fitted.sections)
-        run.limits.check(Path(source_name).name, "slides, with their continuations", shown, "slides")
-        if fitted != episode and not write_yaml:
-            run.warn("slides: some slides were split to fit their pages (episode.yaml left as is)")
-        episode = fitted
-        if write_yaml:
-            write_episode(episode, out_dir, edited)
+    # The lines are the narration's, which fitting the slides to their pages leaves as it is: the
+    # slides are drawn beside the voice (one core of the budget for WeasyPrint, the rest for the voice).
+    lines = voice.lines_to_voice(episode, lexicon, scripts)
+
+    def draw(stop: threading.Event) -> tuple[Episode, incremental.DeckParts]:
+        with run.stage("slides"), budget().hold(1):
+            deck = render_episode_slides(episode, folder, templates, options, run)
+            fitted = with_slides(episode, deck.shown)
+            shown = sum(len(section.slides) for section in fitted.sections)
+            run.limits.check(Path(source_name).name, "slides, with their continuations", shown, "slides")
+            return fitted, deck
+
+    def speak(stop: threading.Event) -> tuple[list[np.ndarray], int]:
+        def spoken() -> None:
+            stopped(stop)
+            run.progress.advance(stage="voice")
+
+        with run.stage("voice", total=sum(len(s.narration) for s in episode.sections)):
+            return incremental.voice_lines(lines, episode.lang, casting, run.store, spoken)
+
+    (fitted, deck), (clips, rate) = together(draw, speak)
+    rate = rate or assemble.OUTPUT_SAMPLE_RATE
+    if fitted != episode and not write_yaml:
+        run.warn("slides: some slides were split to fit their pages (episode.yaml left as is)")
+    episode = fitted
+    if write_yaml:
+        write_episode(episode, out_dir, edited)
     for gone in voice.left_out(episode, scripts):
         run.warn(
             f"voice: section '{gone.section_id}': left out of the audio, the voice cannot say "
             f"{'/'.join(gone.scripts).lower()} text: {gone.text[:60]!r}"
         )
-    with run.stage("voice", total=sum(len(s.narration) for s in episode.sections)):
-        lines = voice.lines_to_voice(episode, lexicon, scripts)
-        clips, rate = incremental.voice_lines(lines, episode.lang, casting, run.store, run.progress.advance)
-        rate = rate or assemble.OUTPUT_SAMPLE_RATE
     heard = None
     skipped = speech_check_off(options, run.config, engines)
     if skipped:
@@ -174,7 +186,7 @@ def produce(
         tags = names if len(names) > 1 and run.config.slides.speaker_tag else None
         drawn = options.burn_captions or tags
         burned = burn.stretches(spans, cues, options.burn_captions, tags) if drawn else None
-        mux = _assemble(voiceover, deck, spans, release, out_dir, run, burned)
+        mux = media_files(voiceover, deck, spans, release, out_dir, run, burned)
         assemble.write_captions(cues, out_dir)
         atomic_write_bytes(out_dir / "slides.pdf", pages.merge_pdfs(deck.pdfs))
     report = Report.model_validate(
@@ -268,79 +280,6 @@ def _publish(
         "language": facts["lang"],
     }
     return assemble.Release(tags=tags, chapters=chapters, cover=out_dir / "thumbnail.png"), facts
-
-
-def _assemble(
-    voiceover: Voiceover,
-    deck: incremental.DeckParts,
-    spans: list[SlideSpan],
-    release: assemble.Release,
-    out_dir: Path,
-    run: Run,
-    burned: list[burn.Stretch] | None = None,
-) -> dict[str, Any]:
-    """Encode episode.mp3 and episode.mp4 unless the folder already holds them for these exact inputs.
-    With `burned` (captions drawn on), the video shows one picture per stretch instead of per slide."""
-    if burned is None:
-        pictures = [(deck.frames[s.index].name, round(s.start, 3), round(s.end, 3)) for s in spans]
-    else:
-        pictures = [(s.name(deck.frames[s.slide]), round(s.start, 3), round(s.end, 3)) for s in burned]
-    chapters = [(c.title, round(c.start, 3), round(c.end, 3)) for c in release.chapters]
-    work = Work(
-        "mux",
-        "episode",
-        {
-            "audio": hashlib.sha256(voiceover.samples.tobytes()).hexdigest()[:20],
-            "rate": str(voiceover.sample_rate),
-            "video": digest(json.dumps(pictures)),
-            "tags": digest(json.dumps([release.tags, chapters], sort_keys=True)),
-            "cover": sha256_file(release.cover)[:20] if release.cover else "",
-            **mux_settings(run.config),
-        },
-    )
-    recorded = (load_manifest(out_dir) or {}).get("mux", {})
-    sizes = {name: (out_dir / name).stat().st_size for name in MEDIA_NAMES if (out_dir / name).is_file()}
-    same = recorded.get("key") == work.key and recorded.get("sizes") == sizes and "loudness" in recorded
-    if run.store.find(work, lambda: recorded if same else None) is not None:  # the outputs are the entry
-        return recorded
-    run.store.made(work)
-    with tempfile.TemporaryDirectory(prefix=".mediagen-work-", dir=out_dir) as work_dir:
-        scratch = Path(work_dir).resolve()
-        frames, shown = deck.frames, spans
-        if burned is not None:
-            frames, shown = _captioned_pictures(deck.frames, burned, scratch)
-        measured = assemble.encode_media(
-            voiceover, frames, shown, release, run.config.loudness, out_dir, scratch
-        )
-    return {
-        "key": work.key,
-        "loudness": measured,
-        "sizes": {name: (out_dir / name).stat().st_size for name in MEDIA_NAMES},
-    }
-
-
-def mux_settings(config: Config) -> dict[str, str]:
-    """What of the configuration the media's encoding depends on beyond its audio and pictures (the
-    music is in the audio too, but `mediagen status` sees it only here)."""
-    return {"loudness": digest(repr(config.loudness)), "music": digest(repr(config.music))}
-
-
-def _captioned_pictures(
-    frames: list[Path], burned: list[burn.Stretch], scratch: Path
-) -> tuple[list[Path], list[SlideSpan]]:
-    """Each distinct (slide, caption) picture drawn once, and the spans that show them."""
-    font = pages.font_files()["regular"]
-    pictures: dict[str, int] = {}
-    made: list[Path] = []
-    spans: list[SlideSpan] = []
-    for stretch in burned:
-        name = stretch.name(frames[stretch.slide])
-        if name not in pictures:
-            pictures[name] = len(made)
-            made.append(scratch / name)
-            burn.draw(frames[stretch.slide], stretch, made[-1], font)
-        spans.append(SlideSpan(pictures[name], stretch.start, stretch.end))
-    return made, spans
 
 
 def _finish_manifest(out_dir: Path, run: Run, mux: dict[str, Any], source_name: str) -> None:

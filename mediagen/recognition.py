@@ -7,13 +7,13 @@ words' edges are then moved to the sound (see mediagen.timing).
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from mediagen.engines.base import ASREngine
 from mediagen.media.samples import resample
+from mediagen.runner import budget
 from mediagen.timeline import SpokenWord
 from mediagen.timing import RATE, snap_to_sound, speech_end
 
@@ -104,8 +104,10 @@ def _heard_in_windows(asr: ASREngine, clips: list[np.ndarray], lang: str) -> lis
     """The words heard in each clip, its windows heard as many at a time as the recognizer allows."""
     heard: list[list[SpokenWord]] = [[] for _ in clips]
     windows = pack(clips, asr.concurrency)
-    with ThreadPoolExecutor(max(1, min(asr.concurrency, len(windows)))) as pool:
-        transcripts = list(pool.map(lambda window: asr.transcribe(window[0], lang), windows))
+    hear = budget().map(
+        lambda window: asr.transcribe(window[0], lang), windows, each=asr.call_cores, width=asr.concurrency
+    )
+    transcripts = list(hear)
     for (_, placed), transcript in zip(windows, transcripts, strict=True):
         for word in transcript.words:
             middle = (word.start + word.end) / 2

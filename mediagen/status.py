@@ -20,8 +20,9 @@ from mediagen.cache import Cache, load_manifest
 from mediagen.episode import Episode, EpisodeSection, load_episode
 from mediagen.errors import InputError
 from mediagen.lexicon import lexicon_for
+from mediagen.muxing import mux_settings
 from mediagen.producing import cast as casting_for
-from mediagen.producing import font_text, mux_settings, slide_theme
+from mediagen.producing import font_text, slide_theme
 from mediagen.recognition import Heard
 from mediagen.scripting import edited_episode, make_writer, open_issue
 from mediagen.session import (

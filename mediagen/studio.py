@@ -237,18 +237,36 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 class _PageProgress:
-    """A build's progress, told to the page: the stage and how far it is."""
+    """A build's progress, told to the page: the stages open (two at once when the slides are drawn
+    beside the voice) and how far the one that counts is."""
 
     def __init__(self, studio: Studio) -> None:
         self.studio = studio
+        self._lock = threading.Lock()
+        self._open: dict[str, list[int | None]] = {}  # stage -> [done, total]
+
+    def _show(self) -> None:
+        counting = [n for n, (_, total) in self._open.items() if total is not None] or list(self._open)
+        done, total = self._open[counting[-1]] if counting else (0, None)
+        self.studio.set_state(stage=" + ".join(self._open) or None, done=done, total=total)
 
     @contextlib.contextmanager
     def stage(self, name: str, total: int | None = None) -> Iterator[None]:
-        self.studio.set_state(stage=name, done=0, total=total)
-        yield
+        with self._lock:
+            self._open[name] = [0, total]
+            self._show()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._open.pop(name, None)
 
-    def advance(self, steps: int = 1) -> None:
-        self.studio.set_state(done=self.studio.state.get("done", 0) + steps)
+    def advance(self, steps: int = 1, stage: str | None = None) -> None:
+        with self._lock:
+            name = stage if stage in self._open else next(reversed(self._open), None)
+            if name is not None:
+                self._open[name][0] = (self._open[name][0] or 0) + steps
+                self._show()
 
     def note(self, message: str) -> None:
         self.studio.set_state(note=message[:200])

@@ -64,6 +64,7 @@ class TTSEngine(Engine):
     scripts: ClassVar[frozenset[str]]
     sample_rate: int
     concurrency: int = 1  # how many `synthesize` calls may run at once (threads sharing this engine)
+    call_cores: int = 1  # the cores one call keeps busy (its inference threads; see mediagen.runner)
 
     @classmethod
     def voices(cls, lang: str, **options: Any) -> dict[str, dict[str, Any]]:
@@ -105,6 +106,7 @@ class ASREngine(Engine):
     """A speech recognizer with word timestamps."""
 
     concurrency: int = 1  # how many `transcribe` calls may run at once (threads sharing this engine)
+    call_cores: int = 1  # the cores one call keeps busy (its inference threads; see mediagen.runner)
 
     @abstractmethod
     def transcribe(self, audio: Path | np.ndarray, lang: str | None = None) -> Transcript:

@@ -98,6 +98,7 @@ class KokoroEngine(TTSEngine):
         self.voice, self.speed, self.lang = voice, speed, lang
         self.sample_rate = SAMPLE_RATE
         self.concurrency = 1  # one session, its threads on every core
+        self.call_cores = cores()
         _model()
 
     @classmethod

@@ -4,8 +4,9 @@ Synthetic speech has a high peak-to-loudness ratio (piper: about 24 dB), so a ge
 brings the peaks closer to the body of the voice. Pass 1 measures the compressed mix with the `ebur128`
 filter; pass 2 applies the gain that reaches the target and a look-ahead limiter (run at the output
 rate, so inter-sample peaks stay under the true-peak limit); the result is measured and, if the limiter
-took too much off, the gain is sought again (`seek`). ffmpeg's `loudnorm` does the same job but
-upsamples to 192 kHz: 13 times slower here.
+took too much off, the gain is sought again (`seek`). A pass that writes a file measures it on the
+way (the `ebur128` filter passes the audio through), so each render is one run of ffmpeg, not two.
+ffmpeg's `loudnorm` does the same job but upsamples to 192 kHz: 13 times slower here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ LIMITER_MARGIN_DB = 1.0
 CORRECTION_TOLERANCE = 0.3
 CORRECTION_PEAK_MARGIN = 0.2
 SEEK_TRIES = 5
+SCAN = "ebur128=peak=true:framelog=verbose"  # the summary only, not a line per 100 ms
 MIN_SLOPE = 0.1
 
 
@@ -44,8 +46,7 @@ def normalize(source: Path, target: Path, lufs: float, peak: float, rate: int) -
     limiter = _limiter(peak)
 
     def render(gain: float) -> Loudness:
-        _apply(source, target, f"{shaped},volume={gain:.2f}dB,{limiter}", rate)
-        return measure(target)
+        return _apply_measured(source, target, f"{shaped},volume={gain:.2f}dB,{limiter}", rate)
 
     seek(render, lufs - measured.integrated, lufs)
     return measured
@@ -75,15 +76,27 @@ def seek(
 
 def limit(source: Path, target: Path, peak: float, rate: int, gain_db: float = 0.0) -> None:
     """A copy of an already normalized file, `gain_db` louder, with its peaks kept under `peak`."""
-    _apply(source, target, f"volume={gain_db:.2f}dB,{_limiter(peak)}", rate)
+    _apply(source, target, limiting(peak, gain_db), rate)
+
+
+def limiting(peak: float, gain_db: float = 0.0) -> str:
+    """The filters of `limit`, for an encoder to run on its input."""
+    return f"volume={gain_db:.2f}dB,{_limiter(peak)}"
 
 
 def _limiter(peak: float) -> str:
     return f"alimiter=limit={10 ** ((peak - LIMITER_MARGIN_DB) / 20):.4f}:level=false"
 
 
-def _apply(source: Path, target: Path, chain: str, rate: int) -> None:
-    run_ffmpeg(["-i", str(source), "-af", chain, "-ar", str(rate), "-ac", "1", str(target)], stage="assemble")
+def _apply(source: Path, target: Path, chain: str, rate: int, loglevel: str = "error") -> str:
+    """Write `source` through the filters `chain` to `target` (mono, `rate`); returns ffmpeg's report."""
+    args = ["-i", str(source), "-af", chain, "-ar", str(rate), "-ac", "1", str(target)]
+    return run_ffmpeg(args, stage="assemble", loglevel=loglevel)
+
+
+def _apply_measured(source: Path, target: Path, chain: str, rate: int) -> Loudness:
+    """`_apply`, and the loudness of what was written, measured as it passes (see `measure`)."""
+    return _summary(_apply(source, target, f"{chain},{SCAN}", rate, loglevel="info"))
 
 
 def _correction(measured: Loudness, lufs: float, peak: float | None = None) -> float:
@@ -101,11 +114,15 @@ def _correction(measured: Loudness, lufs: float, peak: float | None = None) -> f
 def measure(path: Path, before: str = "") -> Loudness:
     """Integrated loudness, true peak and loudness range of a file (after the filters `before`, if any),
     by ffmpeg's `ebur128` filter."""
-    scan = "ebur128=peak=true:framelog=verbose"  # the summary only, not a line per 100 ms
-    chain = f"{before},{scan}" if before else scan
+    chain = f"{before},{SCAN}" if before else SCAN
     report = run_ffmpeg(
         ["-i", str(path), "-vn", "-af", chain, "-f", "null", "-"], stage="assemble", loglevel="info"
     )
+    return _summary(report)
+
+
+def _summary(report: str) -> Loudness:
+    """The loudness in the summary the `ebur128` filter printed at the end of a run."""
     summary = report[report.rfind("Summary:") :]
     values = {
         name: float(re.search(rf"{name}:\s+(-?[\d.]+|-inf)", summary).group(1).replace("-inf", "-200"))

@@ -7,7 +7,7 @@ thirty times a second. Every output is written under a temporary name and rename
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from mediagen.media.captions import WRITERS, Cue
 from mediagen.media.chapters import Chapter, FfMetadata, tag_mp3
 from mediagen.media.ffmpeg import concat_list, run_ffmpeg
 from mediagen.media.wav import wav_bytes
+from mediagen.runner import budget, together
 from mediagen.timeline import SlideSpan, Voiceover
 
 OUTPUT_SAMPLE_RATE = 44_100
@@ -58,23 +59,28 @@ def encode_media(
     write_wav(voiceover, raw)
     podcast_lufs = targets.lufs + MP3_LOUDNESS_LOSS
     before = loudness.normalize(raw, podcast, podcast_lufs, targets.true_peak, OUTPUT_SAMPLE_RATE)
-    video_audio = scratch / "video.wav"
     video_peak = targets.true_peak - AAC_PEAK_MARGIN
-    if targets.video_lufs is not None and targets.video_lufs != targets.lufs:
-        loudness.normalize(raw, video_audio, targets.video_lufs, video_peak, OUTPUT_SAMPLE_RATE)
-    else:
-        loudness.limit(podcast, video_audio, video_peak, OUTPUT_SAMPLE_RATE, gain_db=-MP3_LOUDNESS_LOSS)
 
-    def video() -> loudness.Loudness:
-        encode_mp4(frames, spans, video_audio, out_dir / "episode.mp4", scratch, release)
-        return loudness.measure(out_dir / "episode.mp4")
+    def video(stop: threading.Event) -> loudness.Loudness:
+        with budget().hold(1):
+            if targets.video_lufs is not None and targets.video_lufs != targets.lufs:
+                video_audio = scratch / "video.wav"
+                loudness.normalize(raw, video_audio, targets.video_lufs, video_peak, OUTPUT_SAMPLE_RATE)
+                encode_mp4(frames, spans, video_audio, out_dir / "episode.mp4", scratch, release)
+            else:  # the podcast's audio, limited for AAC as the encoder reads it
+                limited = loudness.limiting(video_peak, gain_db=-MP3_LOUDNESS_LOSS)
+                encode_mp4(frames, spans, podcast, out_dir / "episode.mp4", scratch, release, limited)
+            return loudness.measure(out_dir / "episode.mp4")
+
+    def audio(stop: threading.Event) -> loudness.Loudness:
+        with budget().hold(1):
+            return _encode_measured(
+                podcast, out_dir / "episode.mp3", targets.lufs, targets.true_peak, release
+            )
 
     # The MP3 (encoded, measured, corrected) and the MP4 (encoded, measured) at once: each is ffmpeg
     # on about one core for most of its time.
-    with ThreadPoolExecutor(2) as pool:
-        mp4 = pool.submit(video)
-        mp3 = _encode_measured(podcast, out_dir / "episode.mp3", targets.lufs, targets.true_peak, release)
-        mp4_loudness = mp4.result()
+    mp3, mp4_loudness = together(audio, video)
     return {
         "target_lufs": targets.lufs,
         "target_true_peak": targets.true_peak,
@@ -89,24 +95,23 @@ def _encode_measured(wav: Path, out: Path, lufs: float, peak: float, release: Re
     """Encode the MP3, measure it as a player would, and correct it if the encoder moved it off target.
     A correction goes through the limiter: a very short episode (one spoken word) has peaks far above
     its loudness, and only limiting brings it to the target."""
-    corrected = wav.with_name(f"corrected-{wav.name}")
 
     def render(gain: float) -> loudness.Loudness:
-        if gain:
-            loudness.limit(wav, corrected, peak, OUTPUT_SAMPLE_RATE, gain_db=gain)
-        encode_mp3(corrected if gain else wav, out, release)
+        encode_mp3(wav, out, release, loudness.limiting(peak, gain_db=gain) if gain else None)
         return loudness.measure(out)
 
     return loudness.seek(render, 0.0, lufs, peak)
 
 
-def encode_mp3(wav: Path, out: Path, release: Release) -> None:
-    """MP3 with ID3v2.4 tags, chapters and cover art, written in place before it gets its final name."""
+def encode_mp3(wav: Path, out: Path, release: Release, audio_filter: str | None = None) -> None:
+    """MP3 with ID3v2.4 tags, chapters and cover art, written in place before it gets its final name;
+    `audio_filter`: filters the encoder runs on the audio first."""
     with atomic_path(out) as tmp:
         run_ffmpeg(
             [
                 "-i",
                 str(wav),
+                *(["-af", audio_filter] if audio_filter else []),
                 "-c:a",
                 "libmp3lame",
                 "-b:a",
@@ -125,9 +130,16 @@ def encode_mp3(wav: Path, out: Path, release: Release) -> None:
 
 
 def encode_mp4(
-    frames: list[Path], spans: list[SlideSpan], wav: Path, out: Path, work: Path, release: Release
+    frames: list[Path],
+    spans: list[SlideSpan],
+    wav: Path,
+    out: Path,
+    work: Path,
+    release: Release,
+    audio_filter: str | None = None,
 ) -> None:
-    """H.264 yuv420p stills at their exact times + AAC narration + chapters, moov atom first (+faststart)."""
+    """H.264 yuv420p stills at their exact times + AAC narration + chapters, moov atom first
+    (+faststart); `audio_filter`: filters the encoder runs on the narration first."""
     entries = [(frames[span.index], span.end - span.start) for span in spans if span.end > span.start]
     playlist = work / "slides.ffconcat"
     playlist.write_text(concat_list(entries), encoding="utf-8")
@@ -154,6 +166,7 @@ def encode_mp4(
                 "2",
                 "-map_chapters",
                 "2",
+                *(["-af", audio_filter] if audio_filter else []),
                 "-c:v",
                 "libx264",
                 "-preset",
