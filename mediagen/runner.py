@@ -134,9 +134,13 @@ def together(*calls: Callable[[threading.Event], Any]) -> list[Any]:
         thread.start()
     try:
         run(0)
-    finally:
         for thread in threads:
             thread.join()
+    except BaseException:  # interrupted while waiting (Ctrl-C): the others give up too
+        stop.set()
+        for thread in threads:
+            thread.join()
+        raise
     failures = [e for e in errors if e is not None]
     for error in [e for e in failures if not isinstance(e, Stopped)] + failures:
         raise error

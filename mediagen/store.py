@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,19 +70,23 @@ class Ledger:
 
 
 class Store:
-    """The cache, the ledger of one build, and its reuse/redo counts (kept by the cache's usage)."""
+    """The cache, the ledger of one build, and its reuse/redo counts (kept by the cache's usage). Work
+    running at once (see mediagen.runner) records through one lock."""
 
     def __init__(self, cache: Cache, ledger: Ledger | None = None) -> None:
         self.cache = cache
         self.ledger = ledger if ledger is not None else Ledger()
+        self._lock = threading.Lock()
 
     def find(self, work: Work, load: Callable[[], T | None]) -> T | None:
         """`work`'s stored result (or None), recorded as used and counted as reused when found; a
         missing one is counted by `made` once it is made."""
-        self.ledger.add(work)
+        with self._lock:
+            self.ledger.add(work)
         stored = load()
         if stored is not None:
-            self.cache.hit(work.stage, work.key)
+            with self._lock:
+                self.cache.hit(work.stage, work.key)
         return stored
 
     def find_json(self, work: Work) -> Any | None:
@@ -91,8 +96,9 @@ class Store:
         return self.find(work, lambda: self.cache.get_file(work.stage, work.key, suffix))
 
     def made(self, work: Work) -> None:
-        self.ledger.made.append(work)
-        self.cache.miss(work.stage, work.key)
+        with self._lock:
+            self.ledger.made.append(work)
+            self.cache.miss(work.stage, work.key)
 
     def memo(self, work: Work, load: Callable[[], T | None], compute: Callable[[], T]) -> T:
         """`work`'s stored result, else `compute()` (which stores it) — counted either way."""

@@ -107,3 +107,25 @@ def test_a_call_stopped_by_another_does_not_hide_the_real_error():
 
     with pytest.raises(KeyError):
         together(gives_up, failing)
+
+
+def test_the_progress_display_has_a_bar_per_stage_running_and_counts_each_for_its_own():
+    import io
+
+    from rich.console import Console
+
+    from mediagen.progress import ConsoleProgress
+
+    progress = ConsoleProgress()
+    progress.console = Console(file=io.StringIO(), force_terminal=True, width=100)
+    with progress.stage("voice", total=10):
+        with progress.stage("slides"):
+            progress.advance(3, stage="voice")
+            bars = {task.description: task for task in progress._live.tasks}
+            assert set(bars) == {"voice", "slides"}
+            assert bars["voice"].completed == 3 and bars["slides"].completed == 0
+        progress.advance(2)  # the stage still open
+        assert [(t.description, t.completed) for t in progress._live.tasks] == [("voice", 5)]
+    assert progress._live is None
+    printed = progress.console.file.getvalue()
+    assert printed.index("slides") < printed.rindex("voice")  # each says when it is done
