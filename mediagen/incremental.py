@@ -90,6 +90,15 @@ def voice_work(line: voice.Line, lang: str, engine: str, take: int = 1) -> Work:
     return Work("voice", f"{line.section_id}: {line.text[:40]}", parts)
 
 
+def voice_pending(lines: list[voice.Line], lang: str, casting: Casting, cache: Cache) -> bool:
+    """Whether any line is not in the cache yet (so it is voiced, and heard, afresh); looked up only,
+    neither recorded nor counted."""
+    return any(
+        cache.get_file("voice", voice_work(line, lang, casting.identity(line.voice)).key, ".wav") is None
+        for line in lines
+    )
+
+
 def voice_lines(
     lines: list[voice.Line],
     lang: str,

@@ -16,6 +16,7 @@ import numpy as np
 from mediagen import __version__, incremental, pages
 from mediagen.cache import load_manifest, write_manifest
 from mediagen.config import Config
+from mediagen.engines.base import ASREngine
 from mediagen.episode import (
     Episode,
     dump_episode,
@@ -29,7 +30,7 @@ from mediagen.media.samples import resample
 from mediagen.muxing import media_files
 from mediagen.recognition import Heard
 from mediagen.report import REPORT_FILE, Report
-from mediagen.runner import budget, stopped, together
+from mediagen.runner import Once, budget, stopped, together
 from mediagen.session import (
     CHAPTER_WRITERS,
     BuildOptions,
@@ -153,7 +154,17 @@ def produce(
         with run.stage("voice", total=sum(len(s.narration) for s in episode.sections)):
             return incremental.voice_lines(lines, episode.lang, casting, run.store, spoken)
 
-    (fitted, deck), (clips, rate) = together(draw, speak)
+    # A line voiced afresh is heard afresh: the recognizer is then loaded beside the voice.
+    skipped = speech_check_off(options, run.config, engines)
+    hearer = Once(lambda: engines.load(recognizer(episode.lang)))
+    ahead = not skipped and incremental.voice_pending(lines, episode.lang, casting, run.store.cache)
+
+    def listen_ahead(stop: threading.Event) -> None:
+        if ahead:
+            with budget().hold(1):
+                hearer()
+
+    (fitted, deck), (clips, rate), _ = together(draw, speak, listen_ahead)
     rate = rate or assemble.OUTPUT_SAMPLE_RATE
     if fitted != episode and not write_yaml:
         run.warn("slides: some slides were split to fit their pages (episode.yaml left as is)")
@@ -166,13 +177,14 @@ def produce(
             f"{'/'.join(gone.scripts).lower()} text: {gone.text[:60]!r}"
         )
     heard = None
-    skipped = speech_check_off(options, run.config, engines)
     if skipped:
         run.qa = {"skipped": skipped}
     elif lines:
         with run.stage("qa", total=len(lines)):
             respell = functools.partial(voice.spoken_form, lang=episode.lang, lexicon=lexicon)
-            clips, heard = _check_speech(lines, clips, rate, episode.lang, casting, engines, run, respell)
+            clips, heard = _check_speech(
+                lines, clips, rate, episode.lang, casting, engines, run, respell, hearer
+            )
     with run.stage("align"):
         voiceover = voice.lay_out(episode, lines, clips, rate, heard)
         voiceover = music.add_music(voiceover, run.config.music, _decoder)
@@ -207,13 +219,14 @@ def _check_speech(
     engines: Engines,
     run: Run,
     respell: Callable[[str], str],
+    first: Callable[[], ASREngine],
 ) -> tuple[list[np.ndarray], list[tuple[SpokenWord, ...]]]:
     """The speech check (see qa.check) with the recognizers and the voice through the store: only what
-    was not heard or voiced before is. Returns the clips kept and the words heard in each."""
+    was not heard or voiced before is; `first` loads the first recognizer (if not loaded yet). Returns
+    the clips kept and the words heard in each."""
     first_choice, second_choice = recognizer(lang), second_recognizer(lang)
     first_id = engines.identify(first_choice)
     second_id = engines.identify(second_choice) if second_choice else None
-    first = functools.cache(lambda: engines.load(first_choice))  # loaded if needed
     second = functools.cache(lambda: engines.load(second_choice))
     limit = run.config.qa.max_error(lang)
 

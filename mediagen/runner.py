@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from mediagen.cpu import cores
 
@@ -101,6 +101,22 @@ def budget() -> Cores:
         if _budget is None:
             _budget = Cores()
         return _budget
+
+
+class Once(Generic[T]):
+    """A value made once, by whichever thread asks first (ahead of need, beside other work, or when
+    needed); a thread that asks while it is being made waits for it."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self._made: list[T] = []
+
+    def __call__(self) -> T:
+        with self._lock:
+            if not self._made:
+                self._made.append(self._make())
+            return self._made[0]
 
 
 class Stopped(Exception):
