@@ -30,8 +30,8 @@ SEEK_TRIES = 5
 # rust-lld, 5.2 dB over, lost 0.4 LU; Kokoro on the Japanese sample, 1.3 dB over, nothing. A wrong
 # guess costs one more render (`seek`), never a wrong loudness.
 LIMITER_LOSS = (1.5, 0.1, 1.0)
-SCAN = "ebur128=peak=true:framelog=verbose"  # the summary only, not a line per 100 ms
 MIN_SLOPE = 0.1
+SCAN = "ebur128=peak=true:framelog=verbose"  # the summary only, not a line per 100 ms
 
 
 @dataclass(frozen=True)
@@ -88,13 +88,9 @@ def seek(
     return reached
 
 
-def limit(source: Path, target: Path, peak: float, rate: int, gain_db: float = 0.0) -> None:
-    """A copy of an already normalized file, `gain_db` louder, with its peaks kept under `peak`."""
-    _apply(source, target, limiting(peak, gain_db), rate)
-
-
 def limiting(peak: float, gain_db: float = 0.0) -> str:
-    """The filters of `limit`, for an encoder to run on its input."""
+    """Filters for an encoder to run on an already normalized input: `gain_db` louder, its peaks kept
+    under `peak`."""
     return f"volume={gain_db:.2f}dB,{_limiter(peak)}"
 
 
