@@ -66,11 +66,15 @@ class Cores:
         self, work: Callable[[T], R], items: Iterable[T], each: int = 1, width: int | None = None
     ) -> Iterator[R]:
         """`work` on each item, as many at once as cores allow (each holding `each` cores, at most
-        `width` at a time); results in the items' order, each as soon as it and those before it are done."""
+        `width` at a time); results in the items' order, each as soon as it and those before it are done.
+        A thread that already holds cores runs the items itself, one after another: threads of a pool
+        would wait for the cores it holds while it waits for them."""
         items = list(items)
         if not items:
             return iter(())
         width = max(1, min(width or self.count, len(items), max(1, self.count // max(1, each))))
+        if self._held_here():
+            width = 1
 
         def held(item: T) -> R:
             with self.hold(each):
@@ -158,6 +162,6 @@ def together(*calls: Callable[[threading.Event], Any]) -> list[Any]:
             thread.join()
         raise
     failures = [e for e in errors if e is not None]
-    for error in [e for e in failures if not isinstance(e, Stopped)] + failures:
-        raise error
+    if failures:
+        raise next((e for e in failures if not isinstance(e, Stopped)), failures[0])
     return results

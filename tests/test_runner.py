@@ -129,3 +129,17 @@ def test_the_progress_display_has_a_bar_per_stage_running_and_counts_each_for_it
     assert progress._live is None
     printed = progress.console.file.getvalue()
     assert printed.index("slides") < printed.rindex("voice")  # each says when it is done
+
+
+def test_work_that_holds_every_core_and_maps_more_work_runs_it_itself_instead_of_waiting_forever():
+    cores = Cores(2)
+    result: list[list[int]] = []
+    worker = threading.Thread(target=lambda: result.append(_nested(cores)), daemon=True)
+    worker.start()
+    worker.join(5)
+    assert result == [[0, 1, 4, 9]] and cores.free == 2
+
+
+def _nested(cores: Cores) -> list[int]:
+    with cores.hold(2):
+        return list(cores.map(lambda n: n * n, range(4)))
