@@ -566,18 +566,26 @@ def test_the_speech_check_retakes_what_was_heard_wrong_keeps_the_best_take_and_f
         text: str
         spoken: str
 
-    texts = ("One clear line.", "A line misheard once.", "A line misheard twice.", "A line never heard.")
+    texts = (
+        "One clear line.",
+        "A line misheard once.",
+        "A long line misheard twice.",
+        "A line never heard.",
+        "A line heard the same way.",
+    )
     lines = [Line("s", t, t) for t in texts]
     heard_as = {  # (line, take, second recognizer) -> what is heard
         (0, 1, False): "One clear line.",
         (1, 1, False): "A lion misheard once.",
         (1, 1, True): "A lion misheard once.",
         (1, 2, False): "A line misheard once.",
-        (2, 1, False): "A lion misheard twice.",
-        (2, 2, False): "A lion misheard twice.",
-        (2, 3, False): "A line misheard twice.",
+        (2, 1, False): "A lung lion mister twice.",
+        (2, 2, False): "A long lion misheard twice.",
+        (2, 3, False): "A long line misheard twice.",
         (3, 1, False): "Nothing at all.",
         (3, 1, True): "A line never hurt.",
+        (4, 1, False): "A lion heard the same way.",
+        (4, 2, False): "A lion heard the same way.",
     }
     asked: list[tuple[int, int, bool]] = []
 
@@ -592,19 +600,24 @@ def test_the_speech_check_retakes_what_was_heard_wrong_keeps_the_best_take_and_f
     def revoice(again, take):
         return [np.full(4, 10 * take + lines.index(line), np.float32) for line in again]
 
-    clips = [np.full(4, n, np.float32) for n in range(4)]
+    clips = [np.full(4, n, np.float32) for n in range(5)]
     result = qa.check(lines, clips, "en", 0.15, hear, revoice, None, "base")
-    first, second, third, fourth = result.checks
+    first, second, third, fourth, fifth = result.checks
     assert (first.take, first.retakes, first.flagged) == (1, [], False)
     assert second.take == 2 and second.score.errors == 0 and not second.flagged and second.retakes
     assert result.clips[1][0] == 21  # the better (second) take is kept, and it gets no third
     assert (1, 3, False) not in asked
+    # The second take was heard better than the first, not yet right: a third, kept.
     assert third.take == 3 and third.score.errors == 0 and len(third.retakes) == 2
     assert result.clips[2][0] == 32  # the third take is kept
-    assert fourth.take == 1 and fourth.heard_by == "base" and fourth.flagged  # no retake was better
-    assert len(fourth.retakes) == qa.TAKES["en"] - 1
+    # No retake was heard better: flagged after its second take (a third is not tried).
+    assert fourth.take == 1 and fourth.heard_by == "base" and fourth.flagged
+    assert len(fourth.retakes) == 1 and (3, 3, False) not in asked
     assert result.clips[3][0] == 3 and clips[1][0] == 1  # the caller's list is not changed
+    # Heard the same wrong way in its second take as in its first: no third take.
+    assert fifth.take == 1 and fifth.retakes and (4, 3, False) not in asked
     assert (0, 1, True) not in asked  # a line heard right gets no second opinion
-    # Second opinions: lines 2, 3, 4; line 3's second take and line 4's two further takes (line 4's first
-    # hearing by base was the better one).
-    assert result.second_opinion == {"asked": 6, "heard_better": 1}
+    # Second opinions: lines 2, 3, 4, 5 at take 1, and the second takes of lines 3, 4, 5 (line 2's and
+    # line 3's third were heard right by the first recognizer); line 4's first hearing by base was the
+    # better one.
+    assert result.second_opinion == {"asked": 7, "heard_better": 1}

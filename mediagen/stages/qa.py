@@ -22,7 +22,10 @@ from mediagen.scoring import Score, score
 # Japanese: half the limit, as kokoro is 8x slower and kana-CER is rarely zero even when all is right.
 RETAKE_SHARE = {"en": 0.0, "ja": 0.5}
 # Takes a sentence may get in all. English: three, as a third of piper's takes costs little and, with
-# fresh noise, is often heard right where the second was not; Japanese: two (kokoro's cost).
+# fresh noise, is often heard right where the second was not; Japanese: two (kokoro's cost). A take
+# after the second is tried only where the take before it was heard better than every earlier one
+# (see check): where a new take was heard no better, the words misheard are most often what the voice
+# says every time or what the recognizers cannot spell, and a further take is wasted.
 TAKES = {"en": 3, "ja": 2}
 METRIC = {"en": "wer", "ja": "kana-cer"}
 # A second opinion on sentences the first recognizer heard imperfectly: for English the multilingual
@@ -94,7 +97,8 @@ def check(
     second_id: str | None = None,
 ) -> QAResult:
     """Hear every line, re-voice each one heard worse than the language's share of the limit (up to
-    TAKES in all, while the best take still is), keep the best take, flag what is still over the limit.
+    TAKES in all, while the best take still is and the last one was heard better than those before),
+    keep the best take, flag what is still over the limit.
     `respell` gives what the voice is told for a text (see scoring.score); `second_id`: the second
     recognizer, asked about imperfect hearings."""
     asked: Counter[str] = Counter()
@@ -124,17 +128,21 @@ def check(
 
     kept = list(clips)
     checks = listen(list(lines), kept, 1)
-    # Re-voicing is cheap next to a wrong word: another take for what was heard wrong (RETAKE_SHARE).
+    # Re-voicing is cheap next to a wrong word: another take for what was heard wrong (RETAKE_SHARE);
+    # a third or later one only where the last take was heard better than the ones before (TAKES).
+    gaining = set(range(len(lines)))
     for take in range(2, TAKES[lang] + 1):
-        bad = [i for i, c in enumerate(checks) if needs_retake(c.score, lang, limit)]
+        bad = [i for i, c in enumerate(checks) if i in gaining and needs_retake(c.score, lang, limit)]
         if not bad:
             break
         again = [lines[i] for i in bad]
         retaken = revoice(again, take)
+        gaining = set()
         for i, clip, retake in zip(bad, retaken, listen(again, retaken, take), strict=True):
             if retake.score.rate < checks[i].score.rate:
                 retake.retakes = [*checks[i].retakes, checks[i].score.rate]
                 checks[i], kept[i] = retake, clip
+                gaining.add(i)
             else:
                 checks[i].retakes.append(retake.score.rate)
     for c in checks:
