@@ -6,8 +6,9 @@ Each issue is built once (fresh cache under a temporary folder) with every line 
 the language allows and every take heard by both recognizers; the retake rules are then replayed on
 those same hearings, so a difference between two rules is the rules', not the voice's noise. For each
 rule: the WER it would report, the sentences it would flag, and the seconds of voicing and listening it
-would cost (each priced at this run's measured speed). `qa.check` itself is replayed for the rule in
-use; "every take" is the rule before it (a further take while any word is heard wrong).
+would cost (each priced at this run's measured speed). Every rule is `qa.check` itself, replayed with
+its constants as in use or changed ("every take", the English rule before: a further take while any
+word is heard wrong).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import time
 from pathlib import Path
 
 from mediagen.recognition import Heard
-from mediagen.scoring import score
 from mediagen.stages import qa
 
 
@@ -47,15 +47,26 @@ def record(lines, clips, lang, limit, hear, revoice, respell=None, second_id=Non
 
 ORIGINAL = qa.check
 RECORDED: list = []
-# Variants of the check in use: the share of the limit above which a sentence is voiced again.
+# The rules compared: the check in use, and it with other values of its constants.
 VARIANTS = {
-    "in use": {},
-    **{f"Japanese retake above {share:.0%} of the limit": {"ja": share} for share in (0.5, 0.75, 1.0)},
+    "en": {
+        "in use": {},
+        "every take (a third for any word heard wrong)": {"GAINING_AFTER": qa.TAKES["en"]},
+        "two takes": {"TAKES": {**qa.TAKES, "en": 2}},
+    },
+    "ja": {
+        "in use": {},
+        **{
+            f"retake above {share:.0%} of the limit": {"RETAKE_SHARE": {**qa.RETAKE_SHARE, "ja": share}}
+            for share in (0.5, 0.75)
+        },
+    },
 }
 
 
-def replay(lines, takes, heard, lang, limit, respell, second_id, rule: str):
-    """(errors, length, flagged, audio samples voiced / heard first / heard second) under `rule`."""
+def replay(lines, takes, heard, lang, limit, respell, second_id, changes: dict):
+    """(errors, length, flagged, audio samples voiced / heard first / heard second) with qa's
+    constants set as in `changes`."""
     used = {"voice": 0, "first": 0, "second": 0}
     index = {id(line): n for n, line in enumerate(lines)}
 
@@ -68,35 +79,17 @@ def replay(lines, takes, heard, lang, limit, respell, second_id, rule: str):
         used["voice"] += sum(len(c) for c in clips)
         return clips
 
-    if rule in VARIANTS:  # the check in use, or it with another share of the limit to retake at
-        saved = dict(qa.RETAKE_SHARE)
-        qa.RETAKE_SHARE.update(VARIANTS[rule])
-        try:
-            checks = ORIGINAL(lines, list(takes[1]), lang, limit, hear, revoice, respell, second_id).checks
-        finally:
-            qa.RETAKE_SHARE.update(saved)
-        rows = [(c.score, c.flagged) for c in checks]
-    else:  # "every take": a further take while the best one has any word (or share) heard wrong
-        rows = []
-        for n, line in enumerate(lines):
-            best = None
-            for take in range(1, (2 if rule == "two takes" else qa.TAKES[lang]) + 1):
-                if best is not None and not qa.needs_retake(best, lang, limit):
-                    break
-                if take > 1:
-                    revoice([line], take)
-                first = hear([line], [takes[take][n]], take, False)[0]
-                candidate = score(lang, line.text, line.spoken, first.text, respell)
-                if second_id and candidate.errors:
-                    other = hear([line], [takes[take][n]], take, True)[0]
-                    candidate = min(candidate, score(lang, line.text, line.spoken, other.text, respell),
-                                    key=lambda s: s.rate)  # fmt: skip
-                if best is None or candidate.rate < best.rate:
-                    best = candidate
-            rows.append((best, best.rate > limit))
-    errors = sum(s.errors for s, _ in rows)
-    length = sum(s.length for s, _ in rows)
-    return errors, length, [n for n, (_, flagged) in enumerate(rows) if flagged], used
+    saved = {name: getattr(qa, name) for name in changes}
+    for name, value in changes.items():
+        setattr(qa, name, value)
+    try:
+        checks = ORIGINAL(lines, list(takes[1]), lang, limit, hear, revoice, respell, second_id).checks
+    finally:
+        for name, value in saved.items():
+            setattr(qa, name, value)
+    errors = sum(c.score.errors for c in checks)
+    length = sum(c.score.length for c in checks)
+    return errors, length, [n for n, c in enumerate(checks) if c.flagged], used
 
 
 def child(out: Path, issue: str, mode: str, cache: Path) -> None:
@@ -108,11 +101,10 @@ def child(out: Path, issue: str, mode: str, cache: Path) -> None:
     lines, takes, heard, lang, limit, respell, second_id, spent = RECORDED[0]
     price = {kind: seconds / samples if samples else 0.0 for kind, (seconds, samples) in spent.items()}
     print(f"{Path(issue).name} ({mode}, {lang}): {len(lines)} sentences")
-    rules = ("every take", "in use", "two takes") if lang == "en" else tuple(VARIANTS)
-    for rule in rules:
-        errors, length, flagged, used = replay(lines, takes, heard, lang, limit, respell, second_id, rule)
+    for rule, changes in VARIANTS[lang].items():
+        errors, length, flagged, used = replay(lines, takes, heard, lang, limit, respell, second_id, changes)
         cost = sum(price[kind] * samples for kind, samples in used.items())
-        print(f"  {rule:40} {qa.METRIC[lang]} {100 * errors / max(1, length):5.2f} %  "
+        print(f"  {rule:46} {qa.METRIC[lang]} {100 * errors / max(1, length):5.2f} %  "
               f"speech check {cost:5.1f} s  flagged {flagged}")  # fmt: skip
 
 

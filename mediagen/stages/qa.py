@@ -25,11 +25,12 @@ from mediagen.scoring import Score, score
 # and 0.49 (ja-k8s) points and flagged the same sentences, for twice the speech check's time.
 RETAKE_SHARE = {"en": 0.0, "ja": 1.0}
 # Takes a sentence may get in all. English: three, as a third of piper's takes costs little and, with
-# fresh noise, is often heard right where the second was not; Japanese: two (kokoro's cost). A take
-# after the second is tried only where the take before it was heard better than every earlier one
-# (see check): where a new take was heard no better, the words misheard are most often what the voice
-# says every time or what the recognizers cannot spell, and a further take is wasted.
+# fresh noise, is often heard right where the second was not; Japanese: two (kokoro's cost).
 TAKES = {"en": 3, "ja": 2}
+# A take after this one is tried only where the take before it was heard better than every earlier
+# one: where a new take was heard no better, the words misheard are most often what the voice says
+# every time or what the recognizers cannot spell, and a further take is wasted (bench/takes.py).
+GAINING_AFTER = 2
 METRIC = {"en": "wer", "ja": "kana-cer"}
 # A second opinion on sentences the first recognizer heard imperfectly: for English the multilingual
 # base model (tiny.en mishears names the voice said well: "crates" as "create", "rustup" as "Russ up");
@@ -132,10 +133,14 @@ def check(
     kept = list(clips)
     checks = listen(list(lines), kept, 1)
     # Re-voicing is cheap next to a wrong word: another take for what was heard wrong (RETAKE_SHARE);
-    # a third or later one only where the last take was heard better than the ones before (TAKES).
-    gaining = set(range(len(lines)))
+    # past GAINING_AFTER, only where the last take was heard better than the ones before.
+    gaining: set[int] = set()
     for take in range(2, TAKES[lang] + 1):
-        bad = [i for i, c in enumerate(checks) if i in gaining and needs_retake(c.score, lang, limit)]
+        bad = [
+            i
+            for i, c in enumerate(checks)
+            if (take <= GAINING_AFTER or i in gaining) and needs_retake(c.score, lang, limit)
+        ]
         if not bad:
             break
         again = [lines[i] for i in bad]
