@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from mediagen.cache import Cache, make_key
 
-STAGE_VERSIONS = {"script": 9, "voice": 2, "qa": 5, "slides": 3, "fonts": 3, "mux": 3, "thumbnail": 1}
+STAGE_VERSIONS = {"script": 9, "voice": 2, "qa": 5, "slides": 3, "fonts": 3, "mux": 4, "thumbnail": 1}
 
 T = TypeVar("T")
 

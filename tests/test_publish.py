@@ -176,6 +176,27 @@ def test_an_episode_of_a_word_or_two_still_reaches_the_target_loudness(tmp_path,
 
 
 @pytest.mark.slow
+def test_a_video_loudness_of_its_own_is_reached_beside_the_podcasts(tmp_path, monkeypatch):
+    """`video_lufs` gives the MP4's audio a target of its own: each encoder applies its own gain to the
+    one compressed mix, and each output is measured as a player hears it."""
+    folder = tmp_path / "issue"
+    folder.mkdir()
+    (folder / "mediagen.toml").write_text("[loudness]\nvideo_lufs = -13\n")
+    monkeypatch.chdir(folder)  # the settings of the folder a build runs in
+    issue = folder / "issue.md"
+    issue.write_text("# Loud and clear\n\nThe video is louder than the podcast. Both are measured.\n")
+    pipeline.build(
+        issue,
+        pipeline.BuildOptions(out=tmp_path / "out", mode="verbatim", cache=tmp_path / "cache", qa=False),
+    )
+    from mediagen.media.loudness import measure
+
+    mp3, mp4 = measure(tmp_path / "out" / "episode.mp3"), measure(tmp_path / "out" / "episode.mp4")
+    assert abs(mp3.integrated + 16) <= 0.5 and mp3.true_peak <= -1.0, mp3
+    assert abs(mp4.integrated + 13) <= 0.5 and mp4.true_peak <= -1.0, mp4
+
+
+@pytest.mark.slow
 def test_the_feed_parses_in_a_podcast_client_library_with_every_item_enclosure_and_duration(
     tmp_path, monkeypatch, fake_engines
 ):

@@ -1,12 +1,13 @@
 """Loudness (EBU R 128) with ffmpeg: measure, then apply, then check.
 
 Synthetic speech has a high peak-to-loudness ratio (piper: about 24 dB), so a gentle compressor first
-brings the peaks closer to the body of the voice. Pass 1 measures the compressed mix with the `ebur128`
-filter; pass 2 applies the gain that reaches the target and a look-ahead limiter (run at the output
-rate, so inter-sample peaks stay under the true-peak limit); the result is measured and, if the limiter
-took too much off, the gain is sought again (`seek`). A pass that writes a file measures it on the
-way (the `ebur128` filter passes the audio through), so each render is one run of ffmpeg, not two.
-ffmpeg's `loudnorm` does the same job but upsamples to 192 kHz: 13 times slower here.
+brings the peaks closer to the body of the voice: one pass (`shape`) writes the compressed mix at the
+output rate and measures it with the `ebur128` filter on the way (the filter passes the audio through).
+Each encoder then applies the gain that reaches the target and a look-ahead limiter (run at the output
+rate, so inter-sample peaks stay under the true-peak limit) as it encodes; what it wrote is measured
+and, if the limiter or the codec moved it off target, encoded again at a gain sought from the
+measurements (`seek`). ffmpeg's `loudnorm` does the same job but upsamples to 192 kHz: 13 times slower
+here.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ SEEK_TRIES = 5
 LIMITER_LOSS = (1.5, 0.1, 1.0)
 MIN_SLOPE = 0.1
 SCAN = "ebur128=peak=true:framelog=verbose"  # the summary only, not a line per 100 ms
+# The compressor adds up to 6 dB (its make-up gain) to peaks it has not caught yet: `shape` writes its
+# output this much lower, so a full-scale input still fits 16-bit PCM.
+SHAPED_HEADROOM_DB = 7.0
 
 
 @dataclass(frozen=True)
@@ -44,26 +48,28 @@ class Loudness:
         return {key: round(value, 2) for key, value in asdict(self).items()}
 
 
-def normalize(source: Path, target: Path, lufs: float, peak: float, rate: int) -> Loudness:
-    """Write `source` to `target` at `lufs` integrated loudness, true peak at most `peak`; returns what
-    the first pass measured (after the compressor)."""
-    shaped = f"{SPEECH_COMPRESSOR},aresample={rate}"
-    measured = measure(source, shaped)
-    limiter = _limiter(peak)
-
-    def render(gain: float) -> Loudness:
-        return _apply_measured(source, target, f"{shaped},volume={gain:.2f}dB,{limiter}", rate)
-
-    gain = lufs - measured.integrated
-    seek(render, gain + limiter_loss(measured.true_peak + gain, peak), lufs)
-    return measured
+def shape(source: Path, target: Path, rate: int) -> Loudness:
+    """Write `source` through the compressor to `target` at `rate`, SHAPED_HEADROOM_DB lower (16-bit PCM
+    cannot hold the compressor's make-up gain on a loud input); returns the loudness of the compressed
+    audio (before the headroom is taken off): what the first gain is worked out from (`first_gain`)."""
+    chain = f"{SPEECH_COMPRESSOR},aresample={rate},{SCAN},volume=-{SHAPED_HEADROOM_DB:.1f}dB"
+    return _summary(_apply(source, target, chain, rate, loglevel="info"))
 
 
-def limiter_loss(peak_after_gain: float, peak: float) -> float:
+def first_gain(shaped: Loudness, lufs: float, peak: float, loss_per_db: float = LIMITER_LOSS[1]) -> float:
+    """The gain (dB) to try first on audio written by `shape` that measured `shaped`: what reaches
+    `lufs`, plus what a limiter keeping its peaks under `peak` is expected to take off (see
+    `limiter_loss`), plus the headroom `shape` left."""
+    gain = lufs - shaped.integrated
+    return gain + limiter_loss(shaped.true_peak + gain, peak, loss_per_db) + SHAPED_HEADROOM_DB
+
+
+def limiter_loss(peak_after_gain: float, peak: float, loss_per_db: float = LIMITER_LOSS[1]) -> float:
     """The loudness (LU) the limiter is expected to take off a voice whose true peak, at the gain that
-    reaches the target, would be `peak_after_gain` (see LIMITER_LOSS)."""
+    reaches the target, would be `peak_after_gain` (see LIMITER_LOSS; `loss_per_db` for an encoder that
+    loses more)."""
     above = peak_after_gain - (peak - LIMITER_MARGIN_DB) - LIMITER_LOSS[0]
-    return min(LIMITER_LOSS[2], LIMITER_LOSS[1] * max(0.0, above))
+    return min(LIMITER_LOSS[2], loss_per_db * max(0.0, above))
 
 
 def seek(
@@ -89,8 +95,7 @@ def seek(
 
 
 def limiting(peak: float, gain_db: float = 0.0) -> str:
-    """Filters for an encoder to run on an already normalized input: `gain_db` louder, its peaks kept
-    under `peak`."""
+    """Filters for an encoder to run on its input: `gain_db` louder, its peaks kept under `peak`."""
     return f"volume={gain_db:.2f}dB,{_limiter(peak)}"
 
 
@@ -102,11 +107,6 @@ def _apply(source: Path, target: Path, chain: str, rate: int, loglevel: str = "e
     """Write `source` through the filters `chain` to `target` (mono, `rate`); returns ffmpeg's report."""
     args = ["-i", str(source), "-af", chain, "-ar", str(rate), "-ac", "1", str(target)]
     return run_ffmpeg(args, stage="assemble", loglevel=loglevel)
-
-
-def _apply_measured(source: Path, target: Path, chain: str, rate: int) -> Loudness:
-    """`_apply`, and the loudness of what was written, measured as it passes (see `measure`)."""
-    return _summary(_apply(source, target, f"{chain},{SCAN}", rate, loglevel="info"))
 
 
 def _correction(measured: Loudness, lufs: float, peak: float | None = None) -> float:
@@ -121,12 +121,10 @@ def _correction(measured: Loudness, lufs: float, peak: float | None = None) -> f
     return min(lufs - measured.integrated, peak - CORRECTION_PEAK_MARGIN - measured.true_peak)
 
 
-def measure(path: Path, before: str = "") -> Loudness:
-    """Integrated loudness, true peak and loudness range of a file (after the filters `before`, if any),
-    by ffmpeg's `ebur128` filter."""
-    chain = f"{before},{SCAN}" if before else SCAN
+def measure(path: Path) -> Loudness:
+    """Integrated loudness, true peak and loudness range of a file, by ffmpeg's `ebur128` filter."""
     report = run_ffmpeg(
-        ["-i", str(path), "-vn", "-af", chain, "-f", "null", "-"], stage="assemble", loglevel="info"
+        ["-i", str(path), "-vn", "-af", SCAN, "-f", "null", "-"], stage="assemble", loglevel="info"
     )
     return _summary(report)
 

@@ -1,8 +1,9 @@
 """assemble: the mixed narration + slide pictures -> episode.mp3, episode.mp4 and captions.
 
-The audio is brought to the target loudness in two passes before encoding. The video holds only the
-distinct pictures, each shown for its span (concat demuxer, variable frame rate): nothing is encoded
-thirty times a second. Every output is written under a temporary name and renamed when complete.
+The mix is compressed and measured in one pass; each encoder then brings it to the target loudness
+(see media.loudness) as it encodes. The video holds only the distinct pictures, each shown for its
+span (concat demuxer, variable frame rate): nothing is encoded thirty times a second. Every output is
+written under a temporary name and renamed when complete.
 """
 
 from __future__ import annotations
@@ -23,12 +24,16 @@ from mediagen.timeline import SlideSpan, Voiceover
 
 OUTPUT_SAMPLE_RATE = 44_100
 # Constant bit rate, so players seek exactly (chapters); LAME's 128 kbit/s low-pass takes about 0.5 LU
-# off these voices, which the MP3's source is given back in advance (then measured, and corrected).
+# off these voices, which the MP3's first gain gives back in advance (then measured, and corrected).
 MP3_BITRATE = "128k"
 MP3_LOUDNESS_LOSS = 0.5
 AAC_BITRATE = "128k"
 # AAC moves true peaks up by as much as a dB more than MP3 does: the video's audio keeps that headroom.
 AAC_PEAK_MARGIN = 1.0
+# Under that tighter limit the video's audio loses about twice as much loudness per dB of limiting as
+# the MP3's (piper's English sample and rust-lld: 0.3-0.35 LU more than at 0.1 LU per dB; kokoro,
+# barely limited, nothing): its first gain allows for it, or most videos would be encoded twice.
+AAC_LIMITER_LOSS_PER_DB = 0.2
 
 
 @dataclass(frozen=True)
@@ -54,53 +59,46 @@ def encode_media(
     out_dir: Path,
     scratch: Path,
 ) -> dict[str, object]:
-    """Normalize, encode and tag episode.mp3 and episode.mp4; returns the loudness before and after."""
-    raw, podcast = scratch / "mix.wav", scratch / "podcast.wav"
+    """Normalize, encode and tag episode.mp3 and episode.mp4; returns the loudness before and after.
+    The mix is compressed (and measured) once; each encoder applies the gain and the limiter itself."""
+    raw, shaped = scratch / "mix.wav", scratch / "shaped.wav"
     write_wav(voiceover, raw)
-    podcast_lufs = targets.lufs + MP3_LOUDNESS_LOSS
-    before = loudness.normalize(raw, podcast, podcast_lufs, targets.true_peak, OUTPUT_SAMPLE_RATE)
+    before = loudness.shape(raw, shaped, OUTPUT_SAMPLE_RATE)
+    video_lufs = targets.video_lufs if targets.video_lufs is not None else targets.lufs
+    # The limiter runs in each encoder; LAME takes MP3_LOUDNESS_LOSS off, and AAC moves true peaks
+    # up by as much as AAC_PEAK_MARGIN, which the video's limiter keeps in hand.
+    mp3_gain = loudness.first_gain(before, targets.lufs + MP3_LOUDNESS_LOSS, targets.true_peak)
     video_peak = targets.true_peak - AAC_PEAK_MARGIN
+    mp4_gain = loudness.first_gain(before, video_lufs, video_peak, AAC_LIMITER_LOSS_PER_DB)
 
     def video(stop: threading.Event) -> loudness.Loudness:
-        with budget().hold(1):
-            if targets.video_lufs is not None and targets.video_lufs != targets.lufs:
-                video_audio = scratch / "video.wav"
-                loudness.normalize(raw, video_audio, targets.video_lufs, video_peak, OUTPUT_SAMPLE_RATE)
-                encode_mp4(frames, spans, video_audio, out_dir / "episode.mp4", scratch, release)
-            else:  # the podcast's audio, limited for AAC as the encoder reads it
-                limited = loudness.limiting(video_peak, gain_db=-MP3_LOUDNESS_LOSS)
-                encode_mp4(frames, spans, podcast, out_dir / "episode.mp4", scratch, release, limited)
+        def render(gain: float) -> loudness.Loudness:
+            limited = loudness.limiting(video_peak, gain_db=gain)
+            encode_mp4(frames, spans, shaped, out_dir / "episode.mp4", scratch, release, limited)
             return loudness.measure(out_dir / "episode.mp4")
 
-    def audio(stop: threading.Event) -> loudness.Loudness:
         with budget().hold(1):
-            return _encode_measured(
-                podcast, out_dir / "episode.mp3", targets.lufs, targets.true_peak, release
-            )
+            return loudness.seek(render, mp4_gain, video_lufs, targets.true_peak)
 
-    # The MP3 (encoded, measured, corrected) and the MP4 (encoded, measured) at once: each is ffmpeg
-    # on about one core for most of its time.
+    def audio(stop: threading.Event) -> loudness.Loudness:
+        def render(gain: float) -> loudness.Loudness:
+            encode_mp3(shaped, out_dir / "episode.mp3", release, loudness.limiting(targets.true_peak, gain))
+            return loudness.measure(out_dir / "episode.mp3")
+
+        with budget().hold(1):
+            return loudness.seek(render, mp3_gain, targets.lufs, targets.true_peak)
+
+    # The MP3 (encoded, measured, corrected) and the MP4 (the same) at once: each is ffmpeg on about
+    # one core for most of its time.
     mp3, mp4_loudness = together(audio, video)
     return {
         "target_lufs": targets.lufs,
         "target_true_peak": targets.true_peak,
-        "video_target_lufs": targets.video_lufs if targets.video_lufs is not None else targets.lufs,
+        "video_target_lufs": video_lufs,
         "before": before.as_report(),
         "mp3": mp3.as_report(),
         "mp4": mp4_loudness.as_report(),
     }
-
-
-def _encode_measured(wav: Path, out: Path, lufs: float, peak: float, release: Release) -> loudness.Loudness:
-    """Encode the MP3, measure it as a player would, and correct it if the encoder moved it off target.
-    A correction goes through the limiter: a very short episode (one spoken word) has peaks far above
-    its loudness, and only limiting brings it to the target."""
-
-    def render(gain: float) -> loudness.Loudness:
-        encode_mp3(wav, out, release, loudness.limiting(peak, gain_db=gain) if gain else None)
-        return loudness.measure(out)
-
-    return loudness.seek(render, 0.0, lufs, peak)
 
 
 def encode_mp3(wav: Path, out: Path, release: Release, audio_filter: str | None = None) -> None:
