@@ -10,6 +10,10 @@ Every figure is a ratio of two times measured here, in this run:
 - rebuild_unchanged_ratio, rebuild_edit_ratio: an unchanged rebuild, and a render after editing one
   narration sentence, over the cold build (rust-lld, summary mode).
 - peak_rss_mib: the largest resident memory of a whole build's process tree.
+- floor: the least an English build with the speech check costs per second of audio, on this machine
+  in this run: our voice stage's RTF (piper, one sentence per core) plus tiny.en's (one hearing of
+  those sentences, as the check hears them), with piper's serial RTF beside them; a build can be no
+  faster than that, and build ratios from machines of other speeds compare through it.
 - loaded_slowdown: the script stage (the bundled LLM, summary mode, rust-lld, cold cache) beside a
   process that keeps every core busy, over the same stage on the idle machine, run in turns.
 
@@ -29,6 +33,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -271,10 +277,12 @@ def _voiceover(samples):
 
 
 def voice(work: Path) -> dict:
-    """Our voice stage (cold cache) against piper once per sentence, serially, same sentences."""
-    from mediagen import incremental
+    """Our voice stage (cold cache) against piper once per sentence, serially, same sentences; then
+    the floor: piper's and tiny.en's seconds per second of those sentences."""
+    from mediagen import incremental, recognition
     from mediagen.cache import Cache
     from mediagen.engines.registry import engine_identity, get_engine
+    from mediagen.engines.whisper import WhisperEngine
     from mediagen.episode import load_episode
     from mediagen.stages.voice import lines_to_voice
     from mediagen.store import Store
@@ -293,15 +301,30 @@ def voice(work: Path) -> dict:
         cache = Cache(work / f"voice-cache-{attempt}")
         started = time.perf_counter()
         casting = Casting("en", None, lambda _: engine, lambda _: identity)
-        incremental.voice_lines(lines, "en", casting, Store(cache))
+        clips, rate = incremental.voice_lines(lines, "en", casting, Store(cache))
         ours.append(time.perf_counter() - started)
+    audio_s = sum(len(clip) for clip in clips) / rate
+    asr = WhisperEngine(lang="en")
+    asr.transcribe(np.zeros(16_000, np.float32))  # warm up
+    started = time.perf_counter()
+    recognition.recognize(asr, clips, rate, "en")
+    heard_s = time.perf_counter() - started
+    voice_rtf, tiny_rtf = statistics.median(ours) / audio_s, heard_s / audio_s
+    floor = {
+        "voice_rtf": round(voice_rtf, 3),
+        "piper_serial_rtf": round(statistics.median(baseline) / audio_s, 3),
+        "tiny_en_rtf": round(tiny_rtf, 3),
+        "sum": round(voice_rtf + tiny_rtf, 3),
+    }
     return {
         "voice_ratio": round(statistics.median(ours) / statistics.median(baseline), 3),
         "voice": {
             "sentences": len(lines),
             "ours_s": round(statistics.median(ours), 2),
             "piper_serial_s": round(statistics.median(baseline), 2),
+            "audio_s": round(audio_s, 1),
         },
+        "floor": floor,
     }
 
 
@@ -364,6 +387,7 @@ def main() -> None:
         **rebuilds,
         "peak_rss_mib": peak,
         "loaded_slowdown": load["loaded_slowdown"],
+        "floor": voiced["floor"],
         "machine": machine(),
         "details": {
             "builds": details,
@@ -378,7 +402,10 @@ def main() -> None:
     for key, value, target, ok in verdicts(results):
         print(f"{key:38} {value:>8}  {target:10} {'ok' if ok else 'MISSED'}")
     facts = results["machine"]
-    print(f"\n{facts['cores']} cores, {facts['cpu']}; the benchmark took {results['bench_s']} s")
+    floor = results["floor"]
+    print(f"\nfloor here: voice {floor['voice_rtf']} + tiny.en {floor['tiny_en_rtf']} = {floor['sum']} "
+          f"seconds per second of audio (piper serially: {floor['piper_serial_rtf']})")  # fmt: skip
+    print(f"{facts['cores']} cores, {facts['cpu']}; the benchmark took {results['bench_s']} s")
     print(f"written to {RESULTS.relative_to(ROOT)}")
 
 
