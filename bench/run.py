@@ -278,7 +278,7 @@ def _voiceover(samples):
 
 def voice(work: Path) -> dict:
     """Our voice stage (cold cache) against piper once per sentence, serially, same sentences; then
-    the floor: piper's and tiny.en's seconds per second of those sentences."""
+    the floor: our voice stage's and one tiny.en hearing's seconds per second of those sentences."""
     from mediagen import incremental, recognition
     from mediagen.cache import Cache
     from mediagen.engines.registry import engine_identity, get_engine
