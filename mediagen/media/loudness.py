@@ -94,7 +94,7 @@ def seek(
     return reached
 
 
-def limiting(peak: float, gain_db: float = 0.0) -> str:
+def limiting(peak: float, gain_db: float) -> str:
     """Filters for an encoder to run on its input: `gain_db` louder, its peaks kept under `peak`."""
     return f"volume={gain_db:.2f}dB,{_limiter(peak)}"
 

@@ -101,7 +101,7 @@ def encode_media(
     }
 
 
-def encode_mp3(wav: Path, out: Path, release: Release, audio_filter: str | None = None) -> None:
+def encode_mp3(wav: Path, out: Path, release: Release, audio_filter: str) -> None:
     """MP3 with ID3v2.4 tags, chapters and cover art, written in place before it gets its final name;
     `audio_filter`: filters the encoder runs on the audio first."""
     with atomic_path(out) as tmp:
@@ -109,7 +109,8 @@ def encode_mp3(wav: Path, out: Path, release: Release, audio_filter: str | None 
             [
                 "-i",
                 str(wav),
-                *(["-af", audio_filter] if audio_filter else []),
+                "-af",
+                audio_filter,
                 "-c:a",
                 "libmp3lame",
                 "-b:a",
