@@ -90,8 +90,25 @@ def split_sentences(text: str, lang: str) -> list[str]:
     if not text:
         return []
     protected = _GLUED_STOP.sub(_STOP_PLACEHOLDER, text)
-    pieces = [piece.strip().replace(_STOP_PLACEHOLDER, ".") for piece in _segmenter(lang).segment(protected)]
+    pieces = [piece.replace(_STOP_PLACEHOLDER, ".") for piece in _whole(protected, lang)]
     return [part for piece in pieces for part in _bounded(piece) if any(ch.isalnum() for ch in part)]
+
+
+_CLOSING = ")）]］}」』】〕〉》\"'”’"
+
+
+def _whole(text: str, lang: str) -> list[str]:
+    """pysbd's sentences of `text`, a closing bracket or quote kept with the sentence it closes: after a
+    Japanese full stop ("…しています。)"), pysbd gives it to the next sentence or makes it one."""
+    sentences: list[str] = []
+    for piece in (piece.strip() for piece in _segmenter(lang).segment(text)):
+        closers = len(piece) - len(piece.lstrip(_CLOSING)) if sentences else 0
+        if closers:
+            sentences[-1] += piece[:closers]
+            piece = piece[closers:].strip()
+        if piece:
+            sentences.append(piece)
+    return sentences
 
 
 MAX_SENTENCE_CHARS = 300

@@ -94,6 +94,18 @@ def test_comments_and_template_tags_are_dropped_and_link_text_is_kept(write_issu
     assert [(link.text, link.url) for link in section.links] == [("the guide", "https://example.org/guide")]
 
 
+def test_emphasis_markdown_leaves_open_next_to_japanese_is_not_kept_as_asterisks(write_issue):
+    # CommonMark does not close "**" between ")" and "に": the markers would be read and shown.
+    text = "企業の方は、**[スポンサー](https://example.org/s)**になるとロゴを表示できます。`a**b**c`も。\n\n**太字**です。\n"
+    section = parse_issue(write_issue(text)).sections[0]
+    assert section.blocks == [
+        Paragraph("企業の方は、**スポンサー**になるとロゴを表示できます。a**b**cも。"),  # code keeps its own
+        Paragraph("太字です。"),
+    ]
+    section = parse_issue(write_issue(text.replace("`a**b**c`も。", ""))).sections[0]
+    assert section.blocks[0] == Paragraph("企業の方は、スポンサーになるとロゴを表示できます。")
+
+
 def test_code_tables_lists_and_html_keep_their_kind(write_issue):
     text = (
         "## S\n\n```toml\n[x]\ny = 1\n```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"

@@ -7,6 +7,7 @@ import pytest
 from mediagen.stages.parse import parse_issue
 from mediagen.stages.script import section_text
 from mediagen.templating import Templates, search_path
+from mediagen.text import split_sentences
 from mediagen.writing import guard, length
 from mediagen.writing.extract import material
 from mediagen.writing.rules import bullet_problems, problems, speakable
@@ -69,6 +70,37 @@ def test_repairs_keep_the_meaning_and_never_glue_a_fragment():
         speakable("The probe costs less than 8 dollars", "en", close=True)
         == "The probe costs less than 8 dollars."
     )
+
+
+def test_an_aside_in_parentheses_is_said_as_a_sentence_and_japanese_gets_japanese_brackets():
+    assert speakable("(一部のサイトは除外するなどの対応をしています。)", "ja") == (
+        "一部のサイトは除外するなどの対応をしています。"
+    )
+    assert speakable("(週一更新なので年に52回の表示があります)", "ja", close=True) == (
+        "週一更新なので年に52回の表示があります。"
+    )
+    assert speakable("(He came back later.)", "en") == "He came back later."
+    assert speakable("そのアイディアは(2013年に登場した)最初のコミットの前からありました。", "ja") == (
+        "そのアイディアは（2013年に登場した）最初のコミットの前からありました。"
+    )
+    written = 'GoogleはNative Foundation (CNCF)に"Kubernetes"を寄贈しました。'
+    assert speakable(written, "ja") == "GoogleはNative Foundation（CNCF）に「Kubernetes」を寄贈しました。"
+    assert speakable('He said "go" (twice) and left.', "en") == 'He said "go" (twice) and left.'
+
+
+def test_a_closing_bracket_stays_with_the_sentence_it_closes():
+    # pysbd cuts ")" after a Japanese full stop off, as a sentence or onto the next one
+    assert split_sentences("助かります。(一部は除外しています。)次の話です。", "ja") == [
+        "助かります。",
+        "(一部は除外しています。)",
+        "次の話です。",
+    ]
+    assert split_sentences("助かります。(一部は除外しています。)", "ja")[-1] == "(一部は除外しています。)"
+    assert split_sentences("He left. (He came back.) Then it rained.", "en") == [
+        "He left.",
+        "(He came back.)",
+        "Then it rained.",
+    ]
 
 
 def test_a_bullet_is_a_whole_phrase():

@@ -66,11 +66,18 @@ def slugify(text: str) -> str:
     return re.sub(r"[^\w]+", "-", text).strip("-_") or "section"
 
 
+# CommonMark leaves emphasis open where its closing `**` sits between punctuation and a letter, as
+# Japanese writes it with no space: "**[名前](url)**になる" keeps both markers as text, which a voice
+# would read and a slide show. A pair of them left in one paragraph is taken off (not in code).
+_LEFT_STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+
+
 class _Inline:
     """Plain text of an inline node, with the links and images it holds."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
+        self.code = False  # whether any code span holds an asterisk
         self.links: list[Link] = []
         self.images: list[tuple[str, str]] = []
 
@@ -83,6 +90,7 @@ class _Inline:
         kind = node.type
         if kind == "text" or kind == "code_inline":
             self.parts.append(node.content)
+            self.code = self.code or (kind == "code_inline" and "*" in node.content)
         elif kind in ("softbreak", "hardbreak"):
             self.parts.append("\n")  # a space, or nothing between Japanese (see clean_text)
         elif kind == "image":
@@ -100,7 +108,8 @@ class _Inline:
 
     @property
     def text(self) -> str:
-        return clean_text("".join(self.parts))
+        text = "".join(self.parts)
+        return clean_text(text if self.code else _LEFT_STRONG.sub(r"\1", text))
 
 
 MAX_TITLE_CHARS = 150

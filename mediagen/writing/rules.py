@@ -137,6 +137,7 @@ def speakable(text: str, lang: str, close: bool = False) -> str | None:
     text = CITATION.sub("", text)
     text = re.sub(r"\s*[(（]\s*#\d+\s*[)）]", "", text)  # "(#1234)" after a name
     text = re.sub(r"\s+", " ", text).strip()
+    text = _unwrapped(text)
     if lang == "ja":
         text = japanese_punctuation(text)
     if close:
@@ -144,12 +145,39 @@ def speakable(text: str, lang: str, close: bool = False) -> str | None:
     return text if text and not problems(text, lang) else None
 
 
+# A sentence wholly in parentheses, an aside ("(一部のサイトは除外しています。)"): said as a sentence.
+_WRAPPED = re.compile(r"^[(（]([^()（）]+)[)）]([。.!?！？]?)$")
+# ASCII brackets and double quotes around or beside Japanese: "(2013年に登場した)", "Foundation (CNCF)に",
+# "\"Kubernetes the Hard Way\"ガイド".
+_JA_AROUND = f"[{_JA}]"
+_ASCII_PAREN = re.compile(r"\s*\(([^()]*)\)\s*")
+_ASCII_QUOTE = re.compile(r'\s*"([^"]+)"\s*')
+
+
+def _unwrapped(text: str) -> str:
+    match = _WRAPPED.match(text)
+    return match.group(1).strip() + match.group(2) if match else text
+
+
 def japanese_punctuation(text: str) -> str:
-    """ASCII , . ! ? : ; next to Japanese made Japanese (decimals and names like Node.js stay)."""
+    """ASCII , . ! ? : ; next to Japanese made Japanese (decimals and names like Node.js stay), and
+    ASCII brackets and double quotes that touch Japanese made （） and 「」."""
+    text = _ASCII_PAREN.sub(lambda m: _japanese_pair(m, "（", "）"), text)
+    text = _ASCII_QUOTE.sub(lambda m: _japanese_pair(m, "「", "」"), text)
     protected = re.sub(r"\d[.,:]\d|[A-Za-z]\.[A-Za-z]", _protect, text)
     fixed = _ASCII_PUNCT_IN_JA.sub(lambda m: _FULL_WIDTH[m.group(0)], protected)
     fixed = re.sub(r"\s*([、。！？：；])\s*", r"\1", fixed)
     return fixed.replace("\0", ".").replace("\1", ",").replace("\2", ":")
+
+
+def _japanese_pair(match: re.Match[str], opening: str, closing: str) -> str:
+    """The bracketed text in Japanese brackets if it or what is beside it is Japanese, else as it was."""
+    inner, whole = match.group(1), match.string
+    before = whole[match.start() - 1] if match.start() > 0 else ""
+    after = whole[match.end()] if match.end() < len(whole) else ""
+    if not any(re.match(_JA_AROUND, ch) for ch in (inner[:1], inner[-1:], before, after) if ch):
+        return match.group(0)
+    return f"{opening}{inner.strip()}{closing}"
 
 
 def _protect(match: re.Match[str]) -> str:
