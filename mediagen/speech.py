@@ -2,11 +2,13 @@
 
 Only what the voices mangle is rewritten (measured with piper/espeak-ng and kokoro/OpenJTalk): URLs
 are dropped, ISO dates, version numbers, multipliers, currency, issue numbers and a few
-abbreviations are spelled out. Plain numbers are left to the voices, which read them well.
+abbreviations are spelled out. Plain numbers are left to the voices, which read them well. In
+Japanese, an English word OpenJTalk would spell letter by letter is given a katakana reading.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -146,6 +148,7 @@ _JA_NUMBER = re.compile(r"(?<![A-Za-z_\d,])(\d{1,3}(?:,\d{3})+|\d{1,16})(?![A-Za
 
 def _normalize_ja(text: str) -> str:
     text = unicodedata.normalize("NFKC", text) if re.search(r"[０-９Ａ-Ｚａ-ｚ]", text) else text
+    text = _LATIN_WORD.sub(lambda m: katakana_reading(m.group(0)), text)
     text = _MULTIPLIER.sub(r"\1倍", text)
     text = re.sub(r"(\d)\.(\d)", r"\1点\2", text)
     text = _ISSUE_NUMBER.sub(r"\1番", text)
@@ -153,6 +156,45 @@ def _normalize_ja(text: str) -> str:
     for symbol, words in _SYMBOLS_JA.items():
         text = text.replace(symbol, words)
     return text
+
+
+# An English word in Japanese text. OpenJTalk reads the ones its dictionary has (Google, Microsoft,
+# the, news) and spells the rest letter by letter: "Foundation" as エフオーユーエヌディーエー…,
+# "Sponsor", "Hard", "Feed", "Slack" the same way. Those get the reading kanalizer (VOICEVOX's
+# English-to-kana model) gives them: ファウンデーション, スポンサー, ハード, フィード. A word that starts
+# with two capitals (CNCF, API, RSS, JSer) is an acronym, which Japanese says letter by letter too.
+_LATIN_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2,40}(?![A-Za-z0-9])")
+
+
+_CAMEL_PARTS = re.compile(r"(?<=[a-z])(?=[A-Z])")
+MAX_KANA_WORD = 20  # letters: kanalizer's readings of longer words trail off ("…ブガンバンババンバ")
+
+
+@functools.lru_cache(maxsize=4096)
+def katakana_reading(word: str) -> str:
+    """`word` as OpenJTalk says it where its dictionary knows it, else its katakana reading, a word
+    joined in camel case ("PodDisruptionBudget") part by part; the word itself if it is an acronym,
+    or too long or odd for kanalizer to read whole."""
+    parts = _CAMEL_PARTS.split(word)
+    if len(parts) > 1:
+        return "".join(katakana_reading(part) if len(part) > 1 else part for part in parts)
+    if word[:2].isupper() or len(word) > MAX_KANA_WORD or not _spelled_out(word):
+        return word
+    import kanalizer
+
+    try:
+        return str(kanalizer.convert(word.lower(), on_incomplete="error"))
+    except (ValueError, kanalizer.IncompleteConversionError):
+        return word
+
+
+def _spelled_out(word: str) -> bool:
+    """Whether OpenJTalk reads `word` letter by letter: its dictionary does not have it, and it is
+    read as a filler (フィラー) of letter names."""
+    import pyopenjtalk
+
+    tokens = pyopenjtalk.run_frontend(word)
+    return len(tokens) == 1 and tokens[0]["pos"] == "フィラー"
 
 
 def _say_number_ja(match: re.Match[str]) -> str:

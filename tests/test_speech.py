@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from mediagen.speech import normalize_for_speech
@@ -60,6 +62,41 @@ def test_english_text_is_rewritten_only_where_the_voice_would_mangle_it(written,
 )
 def test_japanese_text_is_normalized_for_the_japanese_voice(written, spoken):
     assert normalize_for_speech(written, "ja") == spoken
+
+
+def test_english_words_openjtalk_would_spell_out_get_katakana_readings_in_japanese():
+    import pyopenjtalk
+
+    from mediagen.speech import _spelled_out
+
+    written = "Kelsey HightowerはCloud Native Computing Foundation (CNCF)のSponsorです。"
+    assert _spelled_out("Kelsey") and _spelled_out("Foundation")  # what the voice would say otherwise
+    said = normalize_for_speech(written, "ja")
+    for name in ("Kelsey", "Hightower", "Foundation", "Sponsor"):
+        assert name not in said
+    # What is left in Latin letters is an acronym or a word OpenJTalk reads as a word.
+    assert "CNCF" in said
+    assert all(w[:2].isupper() or not _spelled_out(w) for w in re.findall("[A-Za-z]+", said))
+    # A reading is katakana, which OpenJTalk reads as written.
+    reading = normalize_for_speech("Hightower", "ja")
+    assert re.fullmatch(r"[\u30a0-\u30ff]+", reading)
+    assert pyopenjtalk.g2p(reading, kana=True) == reading
+
+
+def test_words_openjtalk_knows_acronyms_and_english_text_keep_their_letters():
+    assert normalize_for_speech("GoogleとAPIとJSerとOKの話です。", "ja") == "GoogleとAPIとJSerとOKの話です。"
+    assert normalize_for_speech("The Foundation met.", "en") == "The Foundation met."
+
+
+def test_a_word_joined_in_camel_case_is_read_part_by_part_and_a_failed_reading_keeps_the_word():
+    import warnings
+
+    said = normalize_for_speech("PodDisruptionBudgetとStatefulSetがあります。", "ja")
+    assert "Disruption" not in said and "Stateful" not in said
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # kanalizer warns where it cannot finish a reading: never shown
+        said = normalize_for_speech("poddisruptionbudgetがあります。", "ja")
+    assert said.startswith("poddisruptionbudget")
 
 
 def test_a_sentence_that_is_only_a_url_says_nothing():
