@@ -196,6 +196,36 @@ def test_a_video_loudness_of_its_own_is_reached_beside_the_podcasts(tmp_path, mo
     assert abs(mp4.integrated + 13) <= 0.5 and mp4.true_peak <= -1.0, mp4
 
 
+def _limited(loudness_per_db: float, peak_per_db: float, at_zero: tuple[float, float]):
+    """A render whose loudness and true peak move with the gain as past a limiter (a fake encoder)."""
+    from mediagen.media.loudness import Loudness
+
+    gains: list[float] = []
+
+    def render(gain: float) -> Loudness:
+        gains.append(gain)
+        return Loudness(at_zero[0] + loudness_per_db * gain, at_zero[1] + peak_per_db * gain, 1.0)
+
+    return render, gains
+
+
+def test_the_loudness_is_sought_past_a_limiter_that_holds_the_peak_and_never_left_over_the_peak():
+    from mediagen.media.loudness import seek
+
+    # A short piper episode's video (measured: -14.5 LUFS, -1.5 dBTP at the first gain, 0.35 LU and
+    # about 0.1 dB of true peak per dB past the limiter): a step of the peak's room in gain each try
+    # left it at -14.0 after five tries.
+    render, gains = _limited(0.35, 0.1, (-14.5, -1.5))
+    reached = seek(render, 0.0, -13.0, -1.0)
+    assert abs(reached.integrated + 13.0) <= 0.5 and reached.true_peak <= -1.0, (reached, gains)
+    # Peaks that move with the gain: the target cannot be reached under the peak; what is left is a
+    # render under it, and the one written last.
+    render, gains = _limited(0.5, 0.9, (-15.0, -2.0))
+    reached = seek(render, 0.0, -13.0, -1.0)
+    assert reached.true_peak <= -1.0 and reached.integrated >= -15.0, (reached, gains)
+    assert render(gains[-1]) == reached
+
+
 @pytest.mark.slow
 def test_the_feed_parses_in_a_podcast_client_library_with_every_item_enclosure_and_duration(
     tmp_path, monkeypatch, fake_engines
