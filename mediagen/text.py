@@ -94,7 +94,8 @@ def split_sentences(text: str, lang: str) -> list[str]:
     return [part for piece in pieces for part in _bounded(piece) if any(ch.isalnum() for ch in part)]
 
 
-_CLOSING = ")）]］}」』】〕〉》\"'”’"
+# What closes a sentence after its full stop: quotes and brackets.
+CLOSERS = "\"'”’)）」』】"
 
 
 def _whole(text: str, lang: str) -> list[str]:
@@ -102,7 +103,7 @@ def _whole(text: str, lang: str) -> list[str]:
     Japanese full stop ("…しています。)"), pysbd gives it to the next sentence or makes it one."""
     sentences: list[str] = []
     for piece in (piece.strip() for piece in _segmenter(lang).segment(text)):
-        closers = len(piece) - len(piece.lstrip(_CLOSING)) if sentences else 0
+        closers = len(piece) - len(piece.lstrip(CLOSERS)) if sentences else 0
         if closers:
             sentences[-1] += piece[:closers]
             piece = piece[closers:].strip()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from mediagen.text import letter_script
+from mediagen.text import CLOSERS, letter_script
 
 # Japanese script: kana, kanji and full-width forms.
 _JA = r"\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef々〆"
@@ -52,7 +52,6 @@ CODE = re.compile(
 TABLE_CELLS = re.compile(r"\s\|\s|^\||\|$")
 # Full stops and the like that end a sentence.
 _TERMINAL = {"en": ".!?", "ja": "。！？!?"}
-_CLOSERS = "\"'”’)）」』】"
 # A Japanese line ending in a particle before its full stop stopped halfway ("DeepSeekが証明したのは。").
 _JA_PARTICLE_END = re.compile(
     r"(?:[はがをにへとでやも]|の[はが]?|から|まで|より|けど|ので|のに|ながら)[。！？]$"
@@ -82,7 +81,7 @@ def problems(text: str, lang: str) -> list[str]:
 
 def _sentence_problems(text: str, lang: str) -> list[str]:
     found = []
-    core = text.rstrip(_CLOSERS)
+    core = text.rstrip(CLOSERS)
     if not core or core[-1] not in _TERMINAL[lang]:
         found.append("no full stop at the end")
     if re.search(r"[,、，:：;；]\s*[.!?。！？]?$", core) or re.search(r"(…|\.\.\.)[.!?。]?$", core):
@@ -149,7 +148,6 @@ def speakable(text: str, lang: str, close: bool = False) -> str | None:
 _WRAPPED = re.compile(r"^[(（]([^()（）]+)[)）]([。.!?！？]?)$")
 # ASCII brackets and double quotes around or beside Japanese: "(2013年に登場した)", "Foundation (CNCF)に",
 # "\"Kubernetes the Hard Way\"ガイド".
-_JA_AROUND = f"[{_JA}]"
 _ASCII_PAREN = re.compile(r"\s*\(([^()]*)\)\s*")
 _ASCII_QUOTE = re.compile(r'\s*"([^"]+)"\s*')
 
@@ -175,7 +173,7 @@ def _japanese_pair(match: re.Match[str], opening: str, closing: str) -> str:
     inner, whole = match.group(1), match.string
     before = whole[match.start() - 1] if match.start() > 0 else ""
     after = whole[match.end()] if match.end() < len(whole) else ""
-    if not any(re.match(_JA_AROUND, ch) for ch in (inner[:1], inner[-1:], before, after) if ch):
+    if not any(_JA_CHAR.match(ch) for ch in (inner[:1], inner[-1:], before, after) if ch):
         return match.group(0)
     return f"{opening}{inner.strip()}{closing}"
 
@@ -186,7 +184,7 @@ def _protect(match: re.Match[str]) -> str:
 
 def _closed(text: str, lang: str) -> str:
     """A line that reads as a sentence but lacks its full stop gets one."""
-    core = text.rstrip(_CLOSERS)
+    core = text.rstrip(CLOSERS)
     if core and core[-1] not in _TERMINAL[lang] and core[-1] not in ",、，:：;；…":
         return text + ("。" if lang == "ja" else ".")
     return text
@@ -201,7 +199,7 @@ def bullet_problems(text: str, lang: str) -> list[str]:
     found = [
         name for name, pattern in (("a URL", URL), ("a citation marker", CITATION)) if pattern.search(text)
     ]
-    core = text.strip().rstrip(_CLOSERS)
+    core = text.strip().rstrip(CLOSERS)
     if re.search(r"(…|\.\.\.)$|[,、，:：;；]$", core):
         found.append("cut off")
     if lang == "ja" and (
