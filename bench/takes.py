@@ -60,6 +60,7 @@ VARIANTS = {
             f"retake above {share:.0%} of the limit": {"RETAKE_SHARE": {**qa.RETAKE_SHARE, "ja": share}}
             for share in (0.5, 0.75)
         },
+        "one take": {"TAKES": {**qa.TAKES, "ja": 1}},
     },
 }
 
