@@ -24,7 +24,7 @@ from mediagen.episode import (
 from mediagen.errors import InputError
 from mediagen.files import atomic_write_bytes, atomic_write_text, sha256_file
 from mediagen.lexicon import lexicon_for
-from mediagen.media import burn
+from mediagen.media import burn, parts
 from mediagen.media.ffmpeg import decode_audio
 from mediagen.media.samples import resample
 from mediagen.muxing import media_files
@@ -186,8 +186,9 @@ def produce(
                 lines, clips, rate, episode.lang, casting, engines, run, respell, hearer
             )
     with run.stage("align"):
-        voiceover = voice.lay_out(episode, lines, clips, rate, heard)
-        voiceover = music.add_music(voiceover, run.config.music, _decoder)
+        # Sections start on the grid the audio is cut into parts on (see media.parts).
+        voiceover = voice.lay_out(episode, lines, clips, rate, heard, parts.SECTION_GRID_S)
+        voiceover = music.add_music(voiceover, run.config.music, _decoder, parts.SECTION_GRID_S)
         spans = align.schedule_slides(episode, voiceover)
         cues = align.caption_cues(voiceover, episode.lang)
     with run.stage("publish"):

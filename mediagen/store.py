@@ -20,7 +20,16 @@ from typing import Any, TypeVar
 
 from mediagen.cache import Cache, make_key
 
-STAGE_VERSIONS = {"script": 9, "voice": 2, "qa": 5, "slides": 3, "fonts": 3, "mux": 4, "thumbnail": 1}
+STAGE_VERSIONS = {
+    "script": 9,
+    "voice": 2,
+    "qa": 5,
+    "slides": 3,
+    "fonts": 3,
+    "mux": 5,
+    "encode": 1,
+    "thumbnail": 1,
+}
 
 T = TypeVar("T")
 
@@ -49,7 +58,7 @@ class Ledger:
 
     works: dict[str, list[Work]] = field(default_factory=dict)
     made: list[Work] = field(default_factory=list)  # the works not found, so done by this build
-    also_used: set[str] = field(default_factory=set)  # entries kept for later runs (see render_slides)
+    also_used: set[str] = field(default_factory=set)  # kept for later runs: slide pages, media parts
 
     def add(self, work: Work) -> None:
         self.works.setdefault(work.stage, []).append(work)

@@ -3,7 +3,9 @@ stage boundaries (voice makes them; music, align, assemble and publish read them
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -53,3 +55,8 @@ class SlideSpan:
     index: int  # position in the deck
     start: float
     end: float
+
+
+def on_grid(sample: int, rate: int, grid_s: Fraction) -> int:
+    """The first sample at or after `sample` that is a whole number of `grid_s` seconds from the start."""
+    return round(math.ceil(Fraction(sample, rate) / grid_s) * grid_s * rate)

@@ -24,6 +24,9 @@ from mediagen.engines.registry import Choice, engine_identity, get_engine
 from mediagen.episode import load_episode
 from mediagen.errors import InputError
 from mediagen.incremental import voice_work
+from mediagen.media.ffmpeg import decode_audio
+from mediagen.media.loudness import measure
+from mediagen.stages.assemble import OUTPUT_SAMPLE_RATE
 from mediagen.stages.voice import lines_to_voice
 from mediagen.status import Plan, issue_plan, issue_status
 from tests.media_checks import read_report
@@ -135,9 +138,11 @@ def assert_foretold(plan: Plan, manifest: dict) -> None:
     work it named, and besides only what no plan knows beforehand — the works of a section written
     again (and the thumbnail and fonts, which need every section), a further take or a second
     recognizer's hearing of a sentence voiced afresh; the media, when what they are made of is redone
-    (the build finds out whether it came out the same)."""
+    (the build finds out whether it came out the same), and with them the pieces of their encoding (a
+    part of the audio, a picture: "encode"), which are encoded only when the media are made."""
     names = {(stage, r["key"]): r["name"] for stage, records in manifest["works"].items() for r in records}
-    done = {(stage, key) for stage, keys in manifest["redone"].items() for key in keys if stage != "mux"}
+    media = ("mux", "encode")
+    done = {(stage, key) for stage, keys in manifest["redone"].items() for key in keys if stage not in media}
     said = {(w.stage, w.key) for w in plan.todo if w.stage != "mux"}
     assert said <= done, f"status named work the build did not do: {sorted(said - done)}"
     maybe = {(w.stage, w.key) for w in plan.maybe}
@@ -154,6 +159,7 @@ def assert_foretold(plan: Plan, manifest: dict) -> None:
         assert "mux" in manifest["redone"]
     elif "mux" in manifest["redone"]:
         assert any(w.stage == "mux" for w in plan.maybe)
+    assert "encode" not in manifest["redone"] or "mux" in manifest["redone"]
 
 
 @pytest.fixture(scope="module")
@@ -217,6 +223,34 @@ def test_editing_one_narration_sentence_revoices_only_that_sentence(project):
     assert report["cache"]["voice"]["redone"] == 1 and report["cache"]["slides"]["redone"] == 0
     assert report["cache"]["mux"] == {"reused": 0, "redone": 1}
     assert "Thank you so much for reading this week." in episode_path.read_text()  # the edit is kept
+
+
+def test_an_edited_sentence_encodes_again_only_the_part_of_the_audio_it_is_in(project):
+    """The audio is encoded in parts that meet between sections (media.parts): after a sentence of the
+    last section is edited, that part alone is measured and encoded again, at the gains the last build
+    ended on (they still reach the target), and the audio before it decodes exactly as it did. The
+    parts the outputs use outlive `cache prune`, also after a rebuild that looked none of them up."""
+    mp3 = project.out / "episode.mp3"
+    before = decode_audio(mp3, OUTPUT_SAMPLE_RATE, stage="test")
+    last_part = round(read_report(project.out)["sections"][-1]["start_s"] * OUTPUT_SAMPLE_RATE)
+    edited = "Thank you so much for reading this week."
+    project.edit(project.out / "episode.yaml", "Thank you for reading.", edited)
+    report, _ = project.build()
+    assert report["cache"]["encode"]["redone"] == 3, report["cache"]  # the last part's loudness, MP3, AAC
+    after = decode_audio(mp3, OUTPUT_SAMPLE_RATE, stage="test")
+    assert len(after) > len(before) and np.array_equal(after[:last_part], before[:last_part])
+    assert_valid_episode(project.out, 42)
+    for name in ("episode.mp3", "episode.mp4"):
+        measured = measure(project.out / name)
+        assert abs(measured.integrated - report["loudness"]["target_lufs"]) <= 0.5, (name, measured)
+        assert measured.true_peak <= -1.0, (name, measured)
+
+    project.build()  # unchanged: the media are the last build's, no part is looked up
+    prune = [sys.executable, "-m", "mediagen", "cache", "prune", "--cache", str(project.root / "cache")]
+    subprocess.run(prune, check=True, capture_output=True)
+    project.edit(project.out / "episode.yaml", edited, "Thanks for reading.")
+    report, _ = project.build()
+    assert report["cache"]["encode"]["redone"] == 3, report["cache"]  # the other parts were kept
 
 
 def test_editing_one_slides_bullets_rerenders_only_that_slide(project):

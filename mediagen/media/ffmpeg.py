@@ -10,8 +10,6 @@ import numpy as np
 
 from mediagen.errors import StageError
 
-TIMESTAMP_RATE = 1000
-
 
 @functools.cache
 def ffmpeg_exe() -> str:
@@ -21,32 +19,35 @@ def ffmpeg_exe() -> str:
 
 
 def run_ffmpeg(args: list[str], stage: str, loglevel: str = "error") -> str:
-    """Run ffmpeg; return what it printed (filters such as loudnorm report there), or on failure raise
+    """Run ffmpeg; return what it printed (filters such as ebur128 report there), or on failure raise
     a StageError carrying ffmpeg's last line."""
-    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", loglevel, "-y", *args]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    return pipe_ffmpeg(args, None, stage, loglevel)[1]
+
+
+def pipe_ffmpeg(
+    args: list[str], data: bytes | None, stage: str, loglevel: str = "error"
+) -> tuple[bytes, str]:
+    """Run ffmpeg with `data` on its standard input (given as `-i -`); returns what it wrote to its
+    standard output (`-`) and what it printed."""
+    command = [ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", loglevel, "-y", *args]
+    if data is None:
+        command.insert(2, "-nostdin")
+    result = subprocess.run(command, input=data, capture_output=True, check=False)
+    printed = result.stderr.decode("utf-8", "replace")
     if result.returncode != 0:
-        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+        lines = [line for line in printed.strip().splitlines() if line.strip()]
         raise StageError(stage, f"ffmpeg failed: {lines[-1] if lines else f'exit code {result.returncode}'}")
-    return result.stderr
+    return result.stdout, printed
 
 
-def concat_list(entries: list[tuple[Path, float]]) -> str:
-    """A concat-demuxer script showing each picture for its duration (variable frame rate).
-
-    The last picture is listed twice: the demuxer drops the duration of the final entry otherwise.
-    Each picture is read at a 1/1000 s time base, or its start would be rounded to 1/25 s.
-    """
+def concat_list(entries: list[tuple[Path, float | None]]) -> str:
+    """A concat-demuxer script: each file, shown or played for its duration where one is given."""
     lines = ["ffconcat version 1.0"]
     for path, duration in entries:
-        lines += [f"file '{_quote(path)}'", f"option framerate {TIMESTAMP_RATE}", f"duration {duration:.6f}"]
-    if entries:
-        lines += [f"file '{_quote(entries[-1][0])}'", f"option framerate {TIMESTAMP_RATE}"]
+        lines.append("file '" + str(path.resolve()).replace("'", "'\\''") + "'")
+        if duration is not None:
+            lines.append(f"duration {duration:.6f}")
     return "\n".join(lines) + "\n"
-
-
-def _quote(path: Path) -> str:
-    return str(path.resolve()).replace("'", "'\\''")
 
 
 def decode_audio(path: Path, rate: int, stage: str) -> np.ndarray:

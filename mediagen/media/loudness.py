@@ -1,11 +1,13 @@
 """Loudness (EBU R 128) with ffmpeg: measure, then apply, then check.
 
 Synthetic speech has a high peak-to-loudness ratio (piper: about 24 dB), so a gentle compressor first
-brings the peaks closer to the body of the voice: one pass (`shape`) writes the compressed mix at the
-output rate and measures it with the `ebur128` filter on the way (the filter passes the audio through).
-Each encoder then applies the gain that reaches the target and a look-ahead limiter (run at the output
-rate, so inter-sample peaks stay under the true-peak limit) as it encodes; what it wrote is measured
-and, if the limiter or the codec moved it off target, encoded again at a gain sought from the
+brings the peaks closer to the body of the voice. The episode's audio is encoded in parts (see
+media.parts), each through the compressor, the gain that reaches the target and a look-ahead limiter
+(run at the output rate, so inter-sample peaks stay under the true-peak limit); what each part's encoder
+wrote is measured by the `ebur128` filter as its 400 ms blocks and 3 s windows, and the episode's
+loudness is worked out from all of them (`combined`: the gating of BS.1770 over every block, so it is
+the loudness of the whole file; the parts meet in silence, which the gate leaves out anyway). If the
+limiter or the codec moved it off target, the parts are encoded again at a gain sought from the
 measurements (`seek`). ffmpeg's `loudnorm` does the same job but upsamples to 192 kHz: 13 times slower
 here.
 """
@@ -13,11 +15,13 @@ here.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from mediagen.media.ffmpeg import run_ffmpeg
+import numpy as np
+
+from mediagen.media.ffmpeg import pipe_ffmpeg, run_ffmpeg
 
 SPEECH_COMPRESSOR = "acompressor=threshold=-30dB:ratio=3:attack=5:release=100:makeup=6dB"
 # The limiter works on sample peaks; inter-sample (true) peaks and the encoders add up to about 0.6 dB.
@@ -34,9 +38,14 @@ LIMITER_LOSS = (1.5, 0.1, 1.0)
 MIN_SLOPE = 0.1
 MIN_STEP_DB = 0.05  # a smaller change of gain is not worth a render
 SCAN = "ebur128=peak=true:framelog=verbose"  # the summary only, not a line per 100 ms
-# The compressor adds up to 6 dB (its make-up gain) to peaks it has not caught yet: `shape` writes its
-# output this much lower, so a full-scale input still fits 16-bit PCM.
-SHAPED_HEADROOM_DB = 7.0
+BLOCKS = "ebur128=peak=true:framelog=info"  # a line per 100 ms too: the blocks `combined` gates
+ABSOLUTE_GATE = -70.0  # LUFS (BS.1770): blocks quieter than this are silence
+RELATIVE_GATE = 10.0  # LU under the loudness of the blocks over the absolute gate
+RANGE_GATE = 20.0  # LU: the relative gate of the loudness range (EBU Tech 3342)
+WINDOW_FULL = 29  # frames (100 ms) before the filter's first 3 s window is full
+WINDOW_BLOCKS = 27  # the 400 ms blocks, 100 ms apart, that lie in a 3 s window
+SILENCE = -200.0  # what a level of minus infinity (no sound at all) is given as
+_FRAME = re.compile(r"\bM:\s*(\S+)\s+S:\s*(\S+)")
 
 
 @dataclass(frozen=True)
@@ -49,20 +58,85 @@ class Loudness:
         return {key: round(value, 2) for key, value in asdict(self).items()}
 
 
-def shape(source: Path, target: Path, rate: int) -> Loudness:
-    """Write `source` through the compressor to `target` at `rate`, SHAPED_HEADROOM_DB lower (16-bit PCM
-    cannot hold the compressor's make-up gain on a loud input); returns the loudness of the compressed
-    audio (before the headroom is taken off): what the first gain is worked out from (`first_gain`)."""
-    chain = f"{SPEECH_COMPRESSOR},aresample={rate},{SCAN},volume=-{SHAPED_HEADROOM_DB:.1f}dB"
-    return _summary(_apply(source, target, chain, rate, loglevel="info"))
+@dataclass(frozen=True)
+class Blocks:
+    """What the `ebur128` filter measured in a stretch of audio: the loudness (LUFS) of each 400 ms block
+    and of each 3 s window, 100 ms apart, and the true peak (dBTP)."""
+
+    momentary: tuple[float, ...]
+    short_term: tuple[float, ...]
+    peak: float
+
+    def to_json(self) -> dict[str, object]:
+        return {"momentary": list(self.momentary), "short_term": list(self.short_term), "peak": self.peak}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Blocks:
+        return cls(tuple(data["momentary"]), tuple(data["short_term"]), float(data["peak"]))
+
+
+def scan(input_args: list[str], data: bytes, before: str = "") -> Blocks:
+    """The blocks of the audio given on standard input (read as `input_args` say), through the filters
+    `before` first."""
+    chain = f"{before},{BLOCKS}" if before else BLOCKS
+    args = [*input_args, "-i", "-", "-af", chain, "-f", "null", "-"]
+    _, report = pipe_ffmpeg(args, data, stage="assemble", loglevel="info")
+    frames = report[: report.rfind("Summary:")]
+    pairs = [(_level(m), _level(s)) for m, s in _FRAME.findall(frames)]
+    return Blocks(tuple(m for m, _ in pairs), tuple(s for _, s in pairs), _summary(report).true_peak)
+
+
+def combined(parts: Sequence[Blocks]) -> Loudness:
+    """The loudness of the parts played one after another: integrated by the gating of BS.1770 over all
+    their blocks (the blocks across a join are missed; the parts meet in silence, which the gate leaves
+    out anyway), the loudness range (EBU Tech 3342) over their 3 s windows, the highest true peak. The
+    filter gives a part's first windows only once they are full, so the windows across each join are
+    worked out from the 400 ms blocks they hold (on the English sample and rust-lld, to the tenth of a
+    LU of a measurement of the whole file)."""
+    momentary: list[float] = []
+    short: list[float] = []
+    for number, part in enumerate(parts):
+        first = len(momentary)
+        momentary += part.momentary
+        energy = 10 ** (np.array(momentary) / 10)
+        for index, level in enumerate(part.short_term):
+            at = first + index
+            if number and index < WINDOW_FULL and at >= WINDOW_BLOCKS - 1:
+                level = float(10 * np.log10(energy[at - WINDOW_BLOCKS + 1 : at + 1].mean()))
+            short.append(level)
+    gated = _gated(np.array(momentary), RELATIVE_GATE)
+    integrated = _energy_mean(gated) if gated.size else ABSOLUTE_GATE
+    windows = _gated(np.array(short), RANGE_GATE)
+    spread = float(np.percentile(windows, 95) - np.percentile(windows, 10)) if windows.size else 0.0
+    peak = max((part.peak for part in parts), default=SILENCE)
+    return Loudness(round(integrated, 2), peak, round(spread, 2))
+
+
+def _gated(levels: np.ndarray, relative: float) -> np.ndarray:
+    """The levels over the absolute gate and over the relative gate under their mean loudness."""
+    heard = levels[levels > ABSOLUTE_GATE]
+    if not heard.size:
+        return heard
+    return heard[heard > _energy_mean(heard) - relative]
+
+
+def _energy_mean(levels: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(10 ** (levels / 10))))
+
+
+def _level(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        return SILENCE
+    return value if np.isfinite(value) else SILENCE
 
 
 def first_gain(shaped: Loudness, lufs: float, peak: float, loss_per_db: float = LIMITER_LOSS[1]) -> float:
-    """The gain (dB) to try first on audio written by `shape` that measured `shaped`: what reaches
-    `lufs`, plus what a limiter keeping its peaks under `peak` is expected to take off (see
-    `limiter_loss`), plus the headroom `shape` left."""
+    """The gain (dB) to try first on compressed audio that measured `shaped`: what reaches `lufs`, plus
+    what a limiter keeping its peaks under `peak` is expected to take off (see `limiter_loss`)."""
     gain = lufs - shaped.integrated
-    return gain + limiter_loss(shaped.true_peak + gain, peak, loss_per_db) + SHAPED_HEADROOM_DB
+    return gain + limiter_loss(shaped.true_peak + gain, peak, loss_per_db)
 
 
 def limiter_loss(peak_after_gain: float, peak: float, loss_per_db: float = LIMITER_LOSS[1]) -> float:
@@ -114,12 +188,6 @@ def _limiter(peak: float) -> str:
     return f"alimiter=limit={10 ** ((peak - LIMITER_MARGIN_DB) / 20):.4f}:level=false"
 
 
-def _apply(source: Path, target: Path, chain: str, rate: int, loglevel: str = "error") -> str:
-    """Write `source` through the filters `chain` to `target` (mono, `rate`); returns ffmpeg's report."""
-    args = ["-i", str(source), "-af", chain, "-ar", str(rate), "-ac", "1", str(target)]
-    return run_ffmpeg(args, stage="assemble", loglevel=loglevel)
-
-
 def _step(
     measured: Loudness, lufs: float, peak: float | None, loudness_slope: float, peak_slope: float
 ) -> float:
@@ -149,7 +217,7 @@ def _summary(report: str) -> Loudness:
     """The loudness in the summary the `ebur128` filter printed at the end of a run."""
     summary = report[report.rfind("Summary:") :]
     values = {
-        name: float(re.search(rf"{name}:\s+(-?[\d.]+|-inf)", summary).group(1).replace("-inf", "-200"))
+        name: _level(re.search(rf"{name}:\s+(-?[\d.]+|-inf)", summary).group(1))
         for name in ("I", "LRA", "Peak")
     }
     return Loudness(values["I"], values["Peak"], values["LRA"])

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from mediagen.config import Music
-from mediagen.timeline import SectionSpan, VoicedSentence, Voiceover
+from mediagen.timeline import SectionSpan, VoicedSentence, Voiceover, on_grid
 
 OVERLAP_S = 0.5  # the voice starts while the intro rings out, and the outro starts as the voice ends
+INTRO_LEAD_S = 0.05  # silence before the intro: the encoders' priming stands there (see media.parts)
 RAMP_S = 0.15
 FADE_IN_S = 1.5
 FADE_OUT_S = 2.0
@@ -25,18 +27,25 @@ FADE_OUT_S = 2.0
 Decoder = Callable[[Path, int], np.ndarray]
 
 
-def add_music(voiceover: Voiceover, music: Music, decode: Decoder) -> Voiceover:
+def add_music(
+    voiceover: Voiceover, music: Music, decode: Decoder, grid_s: Fraction | None = None
+) -> Voiceover:
+    """The voiceover with its music. `grid_s`: the narration is moved by a whole number of these (its
+    sections stay on the grid lay_out put them on; see media.parts)."""
     if not music.configured:
         return voiceover
     rate = voiceover.sample_rate
     intro = decode(music.intro, rate) if music.intro else np.zeros(0, np.float32)
     outro = decode(music.outro, rate) if music.outro else np.zeros(0, np.float32)
-    offset = max(0, len(intro) - int(OVERLAP_S * rate)) if len(intro) else 0
+    lead = round(INTRO_LEAD_S * rate) if len(intro) else 0
+    offset = max(0, lead + len(intro) - int(OVERLAP_S * rate)) if len(intro) else 0
+    if offset and grid_s:
+        offset = on_grid(offset, rate, grid_s)
     voice_end = offset + len(voiceover.samples)
     outro_start = max(0, voice_end - int(OVERLAP_S * rate)) if len(outro) else voice_end
-    total = max(voice_end, outro_start + len(outro))
+    total = max(voice_end, outro_start + len(outro), lead + len(intro))
     mix = np.zeros(total, np.float32)
-    mix[: len(intro)] += intro
+    mix[lead : lead + len(intro)] += intro
     mix[offset:voice_end] += voiceover.samples
     mix[outro_start : outro_start + len(outro)] += outro
     shifted = _shift(voiceover, offset / rate, total / rate)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from mediagen.errors import StageError
 from mediagen.lexicon import EMPTY, Lexicon
 from mediagen.speech import normalize_for_speech, unjoined
 from mediagen.text import MAX_SENTENCE_CHARS, letter_script, split_sentences
-from mediagen.timeline import SectionSpan, SpokenWord, VoicedSentence, Voiceover
+from mediagen.timeline import SectionSpan, SpokenWord, VoicedSentence, Voiceover, on_grid
 
 LEAD_IN_S = 0.25
 SENTENCE_PAUSE_S = 0.30
@@ -121,9 +122,12 @@ def lay_out(
     clips: list[np.ndarray],
     rate: int,
     heard: list[tuple[SpokenWord, ...]] | None = None,
+    grid_s: Fraction | None = None,
 ) -> Voiceover:
     """Put the voiced lines on one timeline: short pauses between sentences, longer ones between sections.
-    `heard` (per line, times relative to its clip) becomes each sentence's words in episode time."""
+    `heard` (per line, times relative to its clip) becomes each sentence's words in episode time.
+    `grid_s`: each section after the first starts on a whole number of these (its pause is up to one
+    longer), where the audio can be cut into parts encoded on their own (see media.parts)."""
     pieces: list[np.ndarray] = [_silence(LEAD_IN_S, rate)]
     cursor = len(pieces[0])
     sentences: list[VoicedSentence] = []
@@ -132,6 +136,9 @@ def lay_out(
     for line, clip, words in zip(lines, clips, heard or [()] * len(lines), strict=True):
         by_section.setdefault(line.section_id, []).append((line, clip, words))
     for number, section in enumerate(episode.sections):
+        if number and grid_s:
+            pieces.append(np.zeros(on_grid(cursor, rate, grid_s) - cursor, np.float32))
+            cursor += len(pieces[-1])
         starts.append(cursor / rate if number else 0.0)
         if number:
             pieces.append(_silence(SECTION_PAUSE_S - SENTENCE_PAUSE_S, rate))
