@@ -83,6 +83,9 @@ def test_parts_encoded_apart_decode_to_the_timeline_sample_for_sample(tmp_path, 
     at_once = decode_audio(single, parts.OUTPUT_RATE, stage="test")
     timeline = round(voiceover.duration * parts.OUTPUT_RATE)
     assert timeline <= len(in_parts) <= timeline + 2 * codec.frame
+    joins = np.cumsum([p.length for p in pieces[:-1]])
+    around = round(0.02 * parts.OUTPUT_RATE)
+    assert not any(np.any(in_parts[join - around : join + around]) for join in joins)  # no click: silence
     # Every sentence is where the one-part encoding has it, in every part: to the sample, or within one
     # where 44.1 kHz is no whole multiple of the voice's rate (a part starts on the voice's nearest
     # sample to the grid).
