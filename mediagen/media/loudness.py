@@ -93,20 +93,15 @@ def combined(parts: Sequence[Blocks]) -> Loudness:
     filter gives a part's first windows only once they are full, so the windows across each join are
     worked out from the 400 ms blocks they hold (on the English sample and rust-lld, to the tenth of a
     LU of a measurement of the whole file)."""
-    momentary: list[float] = []
-    short: list[float] = []
-    for number, part in enumerate(parts):
-        first = len(momentary)
-        momentary += part.momentary
-        energy = 10 ** (np.array(momentary) / 10)
-        for index, level in enumerate(part.short_term):
-            at = first + index
-            if number and index < WINDOW_FULL and at >= WINDOW_BLOCKS - 1:
-                level = float(10 * np.log10(energy[at - WINDOW_BLOCKS + 1 : at + 1].mean()))
-            short.append(level)
-    gated = _gated(np.array(momentary), RELATIVE_GATE)
+    momentary = np.array([m for part in parts for m in part.momentary], dtype=np.float64)
+    short = np.array([s for part in parts for s in part.short_term], dtype=np.float64)
+    energy = 10 ** (momentary / 10)
+    for start in np.cumsum([len(part.momentary) for part in parts])[:-1]:  # where each later part starts
+        for at in range(max(start, WINDOW_BLOCKS - 1), min(start + WINDOW_FULL, len(short))):
+            short[at] = 10 * np.log10(energy[at - WINDOW_BLOCKS + 1 : at + 1].mean())
+    gated = _gated(momentary, RELATIVE_GATE)
     integrated = _energy_mean(gated) if gated.size else ABSOLUTE_GATE
-    windows = _gated(np.array(short), RANGE_GATE)
+    windows = _gated(short, RANGE_GATE)
     spread = float(np.percentile(windows, 95) - np.percentile(windows, 10)) if windows.size else 0.0
     peak = max((part.peak for part in parts), default=SILENCE)
     return Loudness(round(integrated, 2), peak, round(spread, 2))

@@ -64,7 +64,7 @@ AAC = Codec("aac", 1024, 1024, ".aac", "aac",
             ("-c:a", "aac", "-aac_coder", "fast", "-b:a", AAC_BITRATE, "-f", "adts"))  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Part:
     """A stretch of the episode's audio that is encoded on its own."""
 
