@@ -228,7 +228,7 @@ def video_assembly(work: Path) -> dict:
         scratch.mkdir()
         started = time.perf_counter()
         keep = assemble.fresh(scratch)  # every picture and part encoded afresh, as in a cold build
-        sound = assemble.Encoding(parts.split(samples, parts.OUTPUT_RATE, []), parts.AAC, -2.0, keep)
+        sound = assemble.Encoding(parts.split(samples, parts.OUTPUT_RATE, []), parts.AAC, -2.0, -1.0, keep)
         sound(0.0)
         assemble.write_mp4(frames, spans, sound.files, work / "ours.mp4", scratch, release, keep)
         ours_times.append(time.perf_counter() - started)

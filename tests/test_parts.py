@@ -150,3 +150,29 @@ def test_a_section_with_nothing_said_is_a_silent_part_measured_as_silence(tmp_pa
     assert abs(loudness.combined(measured).integrated - whole.integrated) <= 0.1
     before = loudness.combined([parts.compressed(p) for p in pieces])
     assert before.true_peak < -1.0  # the loud parts' peak, not the silent one's
+
+
+def test_a_part_whose_peak_passes_the_ceiling_is_encoded_again_alone_with_its_limiter_lower(tmp_path):
+    """The limiter set above the ceiling (so that the encoder's true peak passes it): the loud part is
+    encoded again with its own limiter lower until it is under the ceiling; the quiet part, and the
+    gain, stay as they were."""
+    from mediagen.stages import assemble
+
+    voiceover = laid_out(22_050, [[2.0], [2.0]], seed=3)
+    loud = voiceover.samples.copy()
+    second = round(voiceover.sections[1].start * 22_050)
+    loud[second:] *= 0.05  # the second section far under the limiter
+    pieces = parts.split(loud, 22_050, [voiceover.sections[1].start])
+    assert len(pieces) == 2
+    encodes: list[str] = []
+    fresh = assemble.fresh(tmp_path)
+
+    def keep(name, made_of, suffix, make):
+        encodes.append(name)
+        return fresh(name, made_of, suffix, make)
+
+    for codec in (parts.MP3, parts.AAC):
+        encodes.clear()
+        reached = assemble.Encoding(pieces, codec, 1.0, -1.0, keep)(16.0)
+        assert reached.true_peak <= -1.0, (codec.name, reached)
+        assert encodes.count(f"{codec.name} 1") == 1 and encodes.count(f"{codec.name} 0") >= 2, encodes

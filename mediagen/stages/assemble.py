@@ -42,6 +42,7 @@ AAC_LIMITER_LOSS_PER_DB = 0.2
 # target (EBU R 128's tolerance for a programme that is not live), so an edit encodes again only the
 # parts it changed; a build without them seeks to within loudness.CORRECTION_TOLERANCE.
 KEPT_GAIN_TOLERANCE = 0.5
+PART_PEAK_TRIES = 3  # encodes of a part whose true peak passes the ceiling, its limiter lower each time
 
 # keep(name, parts, suffix, make): what a piece of encoding named `name` and made of `parts` (a part of
 # the audio, a picture, a measurement) made and measured: `make` gives its bytes (none for a
@@ -98,7 +99,7 @@ def encode_media(
     }
 
     def audio(stop: threading.Event) -> tuple[loudness.Loudness, float]:
-        encoding = Encoding(pieces, parts.MP3, targets.true_peak, keep)
+        encoding = Encoding(pieces, parts.MP3, targets.true_peak, targets.true_peak, keep)
         reached = _sought(encoding, first["mp3"], targets.lufs, targets.true_peak, kept=bool(gains))
         with atomic_path(out_dir / "episode.mp3") as tmp:
             parts.join(encoding.files, tmp)
@@ -106,7 +107,7 @@ def encode_media(
         return reached, encoding.gain
 
     def video(stop: threading.Event) -> tuple[loudness.Loudness, float]:
-        encoding = Encoding(pieces, parts.AAC, video_peak, keep)
+        encoding = Encoding(pieces, parts.AAC, video_peak, targets.true_peak, keep)
         reached = _sought(encoding, first["mp4"], video_lufs, targets.true_peak, kept=bool(gains))
         write_mp4(frames, spans, encoding.files, out_dir / "episode.mp4", scratch, release, keep)
         return reached, encoding.gain
@@ -136,31 +137,45 @@ def _sought(encoding: Encoding, gain: float, lufs: float, peak: float, kept: boo
 
 class Encoding:
     """One output's audio: its parts encoded at a gain (a render for loudness.seek, which tries gains
-    until the parts together reach the target); the files of the last gain tried are the output's."""
+    until the parts together reach the target); the files of the last gain tried are the output's.
+    `limit`: where the limiter holds the peaks; `ceiling`: the true peak no part may pass. A part whose
+    encoder took a peak past the ceiling is encoded again with its own limiter that much lower, so a
+    loud new sentence moves neither the gain nor the other parts (one part's limiter a dB lower takes
+    next to nothing off the episode's loudness)."""
 
-    def __init__(self, pieces: Sequence[parts.Part], codec: parts.Codec, peak: float, keep: Keep) -> None:
-        self.pieces, self.codec, self.peak, self.keep = pieces, codec, peak, keep
+    def __init__(
+        self, pieces: Sequence[parts.Part], codec: parts.Codec, limit: float, ceiling: float, keep: Keep
+    ) -> None:
+        self.pieces, self.codec, self.limit, self.ceiling, self.keep = pieces, codec, limit, ceiling, keep
         self.files: list[Path] = []
         self.gain = 0.0
 
     def __call__(self, gain: float) -> loudness.Loudness:
-        limited = loudness.limiting(self.peak, gain)
-
         def encoded(numbered: tuple[int, parts.Part]) -> tuple[Path | None, dict]:
             number, piece = numbered
-            chain = parts.filters(piece, self.codec, limited)
-            made_of = {"audio": piece.digest, "encoder": " ".join(self.codec.args), "filters": chain}
-
-            def make() -> Made:
-                data, heard = parts.encode(piece, self.codec, limited)
-                return data, heard.to_json()
-
-            return self.keep(f"{self.codec.name} {number}", made_of, self.codec.suffix, make)
+            limit = self.limit
+            for _ in range(PART_PEAK_TRIES):
+                path, heard = self._encoded(number, piece, loudness.limiting(limit, gain))
+                over = heard["peak"] - self.ceiling
+                if over <= 0:
+                    break
+                limit -= over + loudness.CORRECTION_PEAK_MARGIN
+            return path, heard
 
         done = list(budget().map(encoded, enumerate(self.pieces)))
         self.files = [path for path, _ in done if path is not None]
         self.gain = gain
         return loudness.combined([Blocks.from_json(heard) for _, heard in done])
+
+    def _encoded(self, number: int, piece: parts.Part, limited: str) -> tuple[Path | None, dict]:
+        chain = parts.filters(piece, self.codec, limited)
+        made_of = {"audio": piece.digest, "encoder": " ".join(self.codec.args), "filters": chain}
+
+        def make() -> Made:
+            data, heard = parts.encode(piece, self.codec, limited)
+            return data, heard.to_json()
+
+        return self.keep(f"{self.codec.name} {number}", made_of, self.codec.suffix, make)
 
 
 def write_mp4(
