@@ -22,11 +22,14 @@ from PIL import Image
 from mediagen import pipeline
 from mediagen.batch import Shard, find_issues, issue_name
 from mediagen.cache import Cache
-from mediagen.config import load_config
+from mediagen.config import Music, load_config
 from mediagen.errors import InputError
 from mediagen.media.chapters import Chapter, youtube_chapters
 from mediagen.media.ffmpeg import decode_audio
-from mediagen.stages.music import RAMP_S
+from mediagen.media.parts import SECTION_GRID_S
+from mediagen.stages.align import caption_cues
+from mediagen.stages.music import RAMP_S, add_music
+from mediagen.timeline import SectionSpan, SpokenWord, VoicedSentence, Voiceover
 from tests.media_checks import read_report
 
 from .conftest import ROOT, SAMPLES, corpus_file
@@ -140,6 +143,24 @@ def test_the_music_bed_is_at_least_12_db_quieter_under_speech_than_in_the_pauses
     assert in_pauses, "no pause long enough to measure"
     assert min(in_pauses) - max(under_speech) >= 12, (in_pauses, under_speech)
     assert report["loudness"]["mp3"]["true_peak"] <= -1.0
+
+
+def test_the_words_heard_move_with_their_sentence_behind_the_intro():
+    """Captions are timed by the words the speech check heard: behind an intro jingle they move as their
+    sentence moves (they had stayed where the narration alone had them, the jingle's length early, and a
+    cue timed by them could end before it began)."""
+    rate = 16_000
+    words = (SpokenWord("Hello", 0.30, 0.60), SpokenWord("there.", 0.65, 0.95))
+    sentence = VoicedSentence("s0", "Hello there.", "Hello there.", 0.25, 1.0, words)
+    sections = [SectionSpan("s0", "S", 0.0, 2.0)]
+    narration = Voiceover(np.zeros(2 * rate, np.float32), rate, [sentence], sections)
+    intro = Music.model_construct(intro=Path("jingle.wav"), outro=None, bed=None)
+    moved = add_music(narration, intro, lambda path, r: np.full(3 * r, 0.1, np.float32), SECTION_GRID_S)
+    shift = moved.sentences[0].start - sentence.start
+    assert shift > 2.0
+    times = [t for w in moved.sentences[0].words for t in (w.start - shift, w.end - shift)]
+    assert times == pytest.approx([0.30, 0.60, 0.65, 0.95])
+    assert caption_cues(moved, "en")[0].start >= moved.sentences[0].start
 
 
 def make_site(tmp_path: Path, engines: pipeline.Engines) -> Path:

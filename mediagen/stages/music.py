@@ -86,7 +86,16 @@ def _loop(clip: np.ndarray, length: int) -> np.ndarray:
 
 
 def _shift(voiceover: Voiceover, seconds: float, total: float) -> Voiceover:
-    sentences = [replace(s, start=s.start + seconds, end=s.end + seconds) for s in voiceover.sentences]
+    """Every time in the voiceover `seconds` later: sentences, the words heard in them, sections."""
+    sentences = [
+        replace(
+            s,
+            start=s.start + seconds,
+            end=s.end + seconds,
+            words=tuple(replace(w, start=w.start + seconds, end=w.end + seconds) for w in s.words),
+        )
+        for s in voiceover.sentences
+    ]
     sections = [
         SectionSpan(
             s.id,
