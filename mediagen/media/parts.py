@@ -41,7 +41,7 @@ SILENT_AFTER_S = 0.03
 # Constant bit rate, so players seek exactly (chapters).
 MP3_BITRATE = "128k"
 AAC_BITRATE = "128k"
-# H.264 stills (each picture a frame of its own, shown for its span; see `video`).
+# H.264 stills (each picture a frame of its own, shown for its span; see assemble.write_mp4).
 PICTURE_ARGS = ("-c:v", "libx264", "-preset", "medium", "-tune", "stillimage", "-crf", "22", "-bf", "0",
                 "-pix_fmt", "yuv420p")  # fmt: skip
 TIMESCALE = "1000"  # the MP4's video times in milliseconds
