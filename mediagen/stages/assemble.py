@@ -13,6 +13,7 @@ name and renamed when complete.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -211,7 +212,7 @@ def write_mp4(
 
 def fresh(scratch: Path) -> Keep:
     """A `Keep` that keeps nothing: each piece is made into `scratch` (for a caller without a cache)."""
-    counter = iter(range(1 << 30))
+    counter = itertools.count()
 
     def keep(
         name: str, made_of: dict[str, str], suffix: str, make: Callable[[], Made]
